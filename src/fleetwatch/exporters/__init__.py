@@ -1,0 +1,1 @@
+"""Exporters: modules that collect from targets and expose Prometheus metrics."""

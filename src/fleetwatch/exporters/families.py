@@ -1,0 +1,116 @@
+"""Metric families as collectors declare and emit them, independent of any transport.
+
+A ``Spec`` declares a family (exposed name, type, help, label names): the catalog that
+``fleetwatch modules --metrics`` prints and that validation checks dashboard queries against.
+A ``Families`` collects samples for declared specs during one probe and renders them with
+prometheus_client.  Counter names are the exposed ones (``node_cpu_seconds_total``); families
+whose standard name has no ``_total`` are declared ``untyped`` or ``gauge`` as the standard
+exporter does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from prometheus_client.core import Metric
+from prometheus_client.registry import Collector
+
+MetricType = Literal["counter", "gauge", "untyped", "info"]
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    type: MetricType
+    help: str
+    labels: tuple[str, ...] = ()
+
+    @property
+    def family_name(self) -> str:
+        """The name prometheus_client wants for the family (counters without ``_total``)."""
+        if self.type == "counter" and self.name.endswith("_total"):
+            return self.name[: -len("_total")]
+        return self.name
+
+
+def gauge(name: str, help: str, *labels: str) -> Spec:
+    return Spec(name, "gauge", help, labels)
+
+
+def counter(name: str, help: str, *labels: str) -> Spec:
+    return Spec(name, "counter", help, labels)
+
+
+def untyped(name: str, help: str, *labels: str) -> Spec:
+    return Spec(name, "untyped", help, labels)
+
+
+@dataclass
+class _Family:
+    spec: Spec
+    samples: dict[tuple[str, ...], float] = field(default_factory=dict)
+
+
+class Families(Collector):
+    """Samples gathered in one probe; a prometheus_client collector for exposition."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, _Family] = {}
+
+    def add(self, spec: Spec, value: float, *labelvalues: str) -> None:
+        """Record one sample.  Label values follow ``spec.labels``; the last write wins."""
+        if len(labelvalues) != len(spec.labels):
+            raise ValueError(f"{spec.name}: expected labels {spec.labels}, got {labelvalues}")
+        fam = self._families.get(spec.name)
+        if fam is None:
+            fam = self._families[spec.name] = _Family(spec)
+        fam.samples[labelvalues] = float(value)
+
+    def merge(self, other: Families) -> None:
+        for name, fam in other._families.items():
+            mine = self._families.get(name)
+            if mine is None:
+                self._families[name] = fam
+            else:
+                mine.samples.update(fam.samples)
+
+    def names(self) -> set[str]:
+        return set(self._families)
+
+    def get(self, name: str, labels: dict[str, str] | None = None) -> float | None:
+        """Value of one sample (for tests and the CLI); ``None`` when absent."""
+        fam = self._families.get(name)
+        if fam is None:
+            return None
+        key = tuple((labels or {}).get(label, "") for label in fam.spec.labels)
+        return fam.samples.get(key)
+
+    def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
+        fam = self._families.get(name)
+        if fam is None:
+            return []
+        return [(dict(zip(fam.spec.labels, k, strict=True)), v) for k, v in fam.samples.items()]
+
+    def __len__(self) -> int:
+        return sum(len(f.samples) for f in self._families.values())
+
+    def collect(self) -> Iterator[Metric]:
+        for name in sorted(self._families):
+            fam = self._families[name]
+            spec = fam.spec
+            typ = "unknown" if spec.type == "untyped" else spec.type
+            metric = Metric(spec.family_name, spec.help, typ)
+            labels = spec.labels
+            for key in sorted(fam.samples):
+                metric.add_sample(spec.name, dict(zip(labels, key, strict=True)), fam.samples[key])
+            yield metric
+
+
+def catalog(specs: Iterable[Spec]) -> list[Spec]:
+    """Deduplicated, sorted catalog of specs."""
+    seen: dict[str, Spec] = {}
+    for spec in specs:
+        seen.setdefault(spec.name, spec)
+    return [seen[k] for k in sorted(seen)]

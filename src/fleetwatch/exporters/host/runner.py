@@ -1,0 +1,57 @@
+"""Run collectors over a Snapshot: samples plus node_exporter's per-collector self metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from fleetwatch.errors import ParseError
+from fleetwatch.exporters.families import Families, gauge
+from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.snapshot import Snapshot
+
+log = logging.getLogger(__name__)
+
+SCRAPE_SUCCESS = gauge(
+    "node_scrape_collector_success", "node_exporter: Whether a collector succeeded.", "collector"
+)
+SCRAPE_DURATION = gauge(
+    "node_scrape_collector_duration_seconds",
+    "node_exporter: Duration of a collector scrape.",
+    "collector",
+)
+RUNNER_SPECS = (SCRAPE_SUCCESS, SCRAPE_DURATION)
+
+# Exceptions a parser raises on text it does not understand.  Anything else is a bug and is
+# not swallowed here (the probe layer still keeps it from crashing the server).
+_GARBAGE = (ParseError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
+
+
+@dataclass
+class Result:
+    families: Families
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def run_collectors(
+    collectors: Iterable[Collector], snap: Snapshot, opts: Options, target: str = ""
+) -> Result:
+    out = Families()
+    result = Result(out)
+    for c in collectors:
+        mine = Families()
+        t0 = time.perf_counter()
+        try:
+            c.collect(snap, mine, opts)
+        except _GARBAGE as exc:
+            detail = str(exc) if isinstance(exc, ParseError) else f"{type(exc).__name__}: {exc}"
+            result.errors[c.name] = detail
+            log.warning("target %s: collector %s failed: %s", target, c.name, detail)
+            out.add(SCRAPE_SUCCESS, 0, c.name)
+        else:
+            out.merge(mine)
+            out.add(SCRAPE_SUCCESS, 1, c.name)
+        out.add(SCRAPE_DURATION, time.perf_counter() - t0, c.name)
+    return result

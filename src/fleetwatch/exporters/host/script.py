@@ -1,0 +1,96 @@
+"""The one remote command of a collection, and the parser of its output.
+
+The script is POSIX sh run as ``exec /bin/sh -c '...'`` so that whatever login shell the user has
+(bash sourcing rc files, fish, csh) only starts it.  Output layout::
+
+    <anything the rc files printed>
+    @@FW@@<nonce>@@files
+    ==> /dev/null <==
+    ==> /proc/stat <==            (head's own headers, one head process for every file)
+    ...
+    @@FW@@<nonce>@@cmd@@<key>     (one section per collector snippet)
+    ...
+    @@FW@@<nonce>@@end
+
+Files are read by one ``head`` call (POSIX; it prints a header per file when given several;
+``/dev/null`` goes first so that there are always several).  A missing file prints nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+
+from fleetwatch.errors import ParseError
+from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.snapshot import Snapshot
+
+_SAFE_PATH = re.compile(r"^/[A-Za-z0-9_.:@+*?\[\]/-]*$")
+_HEADER = re.compile(r"(?:^|\n)==> (/[^\n]*?) <==\n")
+# head -n with a line count no /proc or /sys file reaches
+_MAX_LINES = 10_000_000
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(6)
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def build_script(collectors: Iterable[Collector], opts: Options, nonce: str) -> str:
+    """The shell script (not yet wrapped for the login shell) for these collectors."""
+    files: list[str] = []
+    commands: dict[str, str] = {}
+    for c in collectors:
+        for pattern in c.files(opts):
+            if not _SAFE_PATH.match(pattern):
+                raise ValueError(f"collector {c.name}: unsafe file pattern {pattern!r}")
+            if pattern not in files:
+                files.append(pattern)
+        for key, snippet in c.commands(opts).items():
+            if key in commands:
+                raise ValueError(f"collector {c.name}: command key {key!r} used twice")
+            commands[key] = snippet
+    mark = f"@@FW@@{nonce}@@"
+    lines = [
+        "LC_ALL=C; export LC_ALL",
+        f"printf '\\n%s\\n' '{mark}files'",
+        f"head -n {_MAX_LINES} /dev/null {' '.join(files)} 2>/dev/null",
+    ]
+    for key, snippet in commands.items():
+        lines.append(f"printf '\\n%s\\n' '{mark}cmd@@{key}'")
+        lines.append("{ " + snippet.strip() + "\n} </dev/null 2>&1")
+    lines.append(f"printf '\\n%s\\n' '{mark}end'")
+    return "\n".join(lines) + "\n"
+
+
+def wrap_for_login_shell(script: str) -> str:
+    """The exec command line: any login shell hands the script to /bin/sh."""
+    return "exec /bin/sh -c " + _quote(script)
+
+
+def parse_output(raw: str, nonce: str) -> Snapshot:
+    """Split the script's output into a Snapshot.  Raises ParseError when it is incomplete."""
+    mark = f"@@FW@@{nonce}@@"
+    start = raw.find(f"\n{mark}files\n")
+    if start < 0:
+        raise ParseError("remote script", "no start marker in the output (not a POSIX shell?)")
+    end = raw.find(f"\n{mark}end\n", start)
+    if end < 0:
+        raise ParseError("remote script", "output ended before the end marker (truncated)")
+    body = raw[start + len(mark) + 7 : end]
+    sections = body.split(f"\n{mark}cmd@@")
+    snap = Snapshot()
+    files_text = sections[0]
+    parts = _HEADER.split(files_text)
+    # parts: [before-first-header, path1, content1, path2, content2, ...]
+    for i in range(1, len(parts) - 1, 2):
+        snap.files[parts[i]] = parts[i + 1]
+    snap.files.pop("/dev/null", None)
+    for section in sections[1:]:
+        key, _, text = section.partition("\n")
+        snap.commands[key] = text
+    return snap

@@ -1,0 +1,41 @@
+"""What one collection read from a host: file contents and command outputs, as text."""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Snapshot:
+    """Contents read in one collection.
+
+    ``files`` maps an absolute path to its text (a file that could not be opened is absent; one
+    that opened but failed to read may be empty).  ``commands`` maps a command key (declared by a
+    collector) to its combined stdout / stderr.
+    """
+
+    files: dict[str, str] = field(default_factory=dict)
+    commands: dict[str, str] = field(default_factory=dict)
+
+    def file(self, path: str) -> str | None:
+        return self.files.get(path)
+
+    def glob(self, pattern: str) -> list[tuple[str, str]]:
+        """(path, text) of every file read whose path matches the shell pattern, sorted.
+
+        ``*`` does not cross ``/``, as in the shell that expanded the pattern on the host.
+        """
+        parts = pattern.split("/")
+        out = []
+        for path, text in self.files.items():
+            pp = path.split("/")
+            if len(pp) == len(parts) and all(
+                fnmatch.fnmatchcase(a, b) for a, b in zip(pp, parts, strict=True)
+            ):
+                out.append((path, text))
+        out.sort()
+        return out
+
+    def command(self, key: str) -> str | None:
+        return self.commands.get(key)

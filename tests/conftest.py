@@ -1,0 +1,1 @@
+"""Shared fixtures; real-server fixtures live in tests/servers/."""
