@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, gauge
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
+from fleetwatch.exporters.module import ProbeResult
 
 log = logging.getLogger(__name__)
 
@@ -29,17 +29,11 @@ RUNNER_SPECS = (SCRAPE_SUCCESS, SCRAPE_DURATION)
 _GARBAGE = (ParseError, ValueError, IndexError, KeyError, ZeroDivisionError, OverflowError)
 
 
-@dataclass
-class Result:
-    families: Families
-    errors: dict[str, str] = field(default_factory=dict)
-
-
 def run_collectors(
     collectors: Iterable[Collector], snap: Snapshot, opts: Options, target: str = ""
-) -> Result:
+) -> ProbeResult:
     out = Families()
-    result = Result(out)
+    result = ProbeResult(out)
     for c in collectors:
         mine = Families()
         t0 = time.perf_counter()

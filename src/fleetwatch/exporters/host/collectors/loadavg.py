@@ -1,8 +1,8 @@
 """loadavg: /proc/loadavg.
 
-    node_load1 0.21
-    node_load5 0.35
-    node_load15 0.38
+node_load1 0.21
+node_load5 0.35
+node_load15 0.38
 """
 
 from __future__ import annotations

@@ -1,0 +1,116 @@
+"""``fleetwatch exporter``, ``probe`` and ``modules``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING
+
+import click
+
+from fleetwatch.errors import UsageError
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Inventory
+
+DEFAULT_LISTEN = "127.0.0.1:9717"
+
+config_option = click.option(
+    "--config",
+    "config",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Inventory file (fleet.yaml). Default: this machine as target 'localhost'.",
+)
+
+
+def load(config: str | None) -> Inventory:
+    from fleetwatch.inventory import default_inventory, load_inventory
+
+    return load_inventory(config) if config else default_inventory()
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise UsageError(f"--listen: expected HOST:PORT, got {listen!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+@click.command()
+@config_option
+@click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to serve on.")
+@click.option("--max-concurrency", default=64, show_default=True, help="Probes running at once.")
+def exporter(config: str | None, listen: str, max_concurrency: int) -> None:
+    """Serve /metrics and the multi-target /probe?target=NAME&module=M endpoint."""
+    from fleetwatch.exporters.server import Exporter, run_forever
+
+    inventory = load(config)
+    host, port = parse_listen(listen)
+    exp = Exporter(inventory, max_concurrency=max_concurrency)
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    click.echo(f"fleetwatch exporter on {base} (inventory: {inventory.path})")
+    click.echo(f"  own metrics:  {base}/metrics")
+    for name, h in sorted(exp.targets.items()):
+        for module in h.modules:
+            click.echo(f"  probe:        {base}/probe?target={name}&module={module}")
+    click.echo("Ctrl-C to stop.")
+    try:
+        asyncio.run(run_forever(exp, host, port))
+    except KeyboardInterrupt:
+        click.echo("stopped.")
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+
+
+@click.command()
+@click.argument("target")
+@click.option("--module", "module", default=None, help="Module (default: the target's first).")
+@config_option
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds for the probe.")
+def probe(target: str, module: str | None, config: str | None, timeout: float) -> None:
+    """Probe TARGET once and print its metrics in the Prometheus text format."""
+    from prometheus_client import generate_latest
+
+    from fleetwatch.exporters.server import Exporter
+
+    exp = Exporter(load(config))
+
+    async def once() -> bytes:
+        try:
+            result = await exp.probe(target, module, timeout)
+        finally:
+            await exp.close()
+        for source, reason in sorted(result.errors.items()):
+            click.echo(f"# {source} failed: {reason}", err=True)
+        return generate_latest(result.families)
+
+    sys.stdout.buffer.write(asyncio.run(once()))
+
+
+@click.command()
+@click.option("--metrics", "with_metrics", is_flag=True, help="List each module's metric families.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable catalog.")
+def modules(with_metrics: bool, as_json: bool) -> None:
+    """The exporter modules and (with --metrics) the metric families each declares."""
+    from fleetwatch.exporters import registry
+
+    catalog = {}
+    for name in registry.module_names():
+        entry: dict[str, object] = {"description": registry.MODULE_DESCRIPTIONS[name]}
+        if with_metrics or as_json:
+            mod = registry.create(name)
+            entry["metrics"] = [
+                {"name": s.name, "type": s.type, "labels": list(s.labels), "help": s.help}
+                for s in mod.specs()
+            ]
+        catalog[name] = entry
+    if as_json:
+        click.echo(json.dumps(catalog, indent=2, sort_keys=True))
+        return
+    for name, entry in catalog.items():
+        click.echo(f"{name}: {entry['description']}")
+        for m in entry.get("metrics", []):  # type: ignore[attr-defined]
+            labels = ",".join(m["labels"])
+            click.echo(f"  {m['name']} {m['type']} {{{labels}}} {m['help']}")

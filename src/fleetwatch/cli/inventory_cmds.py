@@ -1,0 +1,21 @@
+"""``fleetwatch inventory check``."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group()
+def inventory() -> None:
+    """Inventory (fleet.yaml) commands."""
+
+
+@inventory.command("check")
+@click.argument("file", type=click.Path(dir_okay=False))
+def check(file: str) -> None:
+    """Validate FILE: schema and semantic checks, one line per finding (file:line: message)."""
+    from fleetwatch.inventory import load_inventory
+
+    inv = load_inventory(file)
+    hosts = inv.hosts()
+    click.echo(f"{file}: OK ({len(inv.deployments)} deployments, {len(hosts)} hosts)")

@@ -1,0 +1,65 @@
+"""The host modules ``ssh`` and ``local``: collectors + one script + a transport."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fleetwatch.errors import ParseError, ProbeError
+from fleetwatch.exporters.families import Spec, catalog
+from fleetwatch.exporters.host.collectors import Collector, all_collectors, select
+from fleetwatch.exporters.host.runner import RUNNER_SPECS, run_collectors
+from fleetwatch.exporters.host.script import build_script, new_nonce, parse_output
+from fleetwatch.exporters.host.transport import Transport
+from fleetwatch.exporters.module import ProbeResult
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Host
+
+
+class HostModule:
+    """node_exporter-compatible metrics of a Linux host through a ``Transport``."""
+
+    def __init__(self, name: str, description: str, transport: Transport) -> None:
+        self.name = name
+        self.description = description
+        self.transport = transport
+        self._selected: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Collector]] = {}
+
+    def specs(self) -> list[Spec]:
+        return catalog([*RUNNER_SPECS, *(s for c in all_collectors() for s in c.specs)])
+
+    def collectors_for(self, host: Host) -> list[Collector]:
+        key = (host.collectors_enable, host.collectors_disable)
+        chosen = self._selected.get(key)
+        if chosen is None:
+            chosen = self._selected[key] = select(list(key[0]), list(key[1]))
+        return chosen
+
+    async def probe(self, host: Host, timeout: float) -> ProbeResult:
+        collectors = self.collectors_for(host)
+        nonce = new_nonce()
+        script = build_script(collectors, host.options, nonce)
+        raw = await self.transport.run(host, script, timeout)
+        try:
+            snap = parse_output(raw, nonce)
+        except ParseError as exc:
+            raise ProbeError(host.name, "bad_output", str(exc)) from None
+        return run_collectors(collectors, snap, host.options, host.name)
+
+    async def close(self) -> None:
+        await self.transport.close()
+
+    def pool_size(self) -> int:
+        return self.transport.pool_size()
+
+
+def ssh_module(max_concurrency: int = 64) -> HostModule:
+    from fleetwatch.exporters.host.ssh import SSHPool  # asyncssh is heavy: import on use
+
+    return HostModule("ssh", "Linux host over SSH, node_exporter names", SSHPool(max_concurrency))
+
+
+def local_module() -> HostModule:
+    from fleetwatch.exporters.host.transport import LocalTransport
+
+    return HostModule("local", "this machine, node_exporter names", LocalTransport())

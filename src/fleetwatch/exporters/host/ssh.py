@@ -1,0 +1,184 @@
+"""SSH transport: one persistent asyncssh connection per host, reused across probes.
+
+asyncssh is imported here only; this module is imported lazily by the ``ssh`` module so that
+``fleetwatch --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import socket
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import asyncssh
+
+from fleetwatch.errors import ProbeError
+from fleetwatch.exporters.host.script import wrap_for_login_shell
+from fleetwatch.exporters.host.transport import MAX_OUTPUT_BYTES
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Host
+
+log = logging.getLogger(__name__)
+
+#: errors after which no retry in the same probe can help
+_FINAL = (asyncssh.PermissionDenied, asyncssh.HostKeyNotVerifiable, asyncssh.KeyImportError)
+#: errors of a pooled connection that died between probes: drop it and reconnect once
+_STALE = (
+    asyncssh.ChannelOpenError,
+    asyncssh.ConnectionLost,
+    asyncssh.DisconnectError,
+    BrokenPipeError,
+    ConnectionResetError,
+)
+_BACKOFF_START = 0.1
+_BACKOFF_MAX = 2.0
+
+
+def classify(exc: BaseException) -> str:
+    """A short reason label for ``fleetwatch_probe_errors_total``."""
+    if isinstance(exc, asyncssh.PermissionDenied):
+        return "auth_failed"
+    if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+        return "host_key_not_verifiable"
+    if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
+        return "client_key_unusable"
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, socket.gaierror):
+        return "dns"
+    if isinstance(exc, ConnectionRefusedError) or (
+        isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
+    ):
+        return "connection_refused"
+    if isinstance(exc, _STALE):
+        return "connection_lost"
+    if isinstance(exc, OSError):
+        return "network"
+    return "ssh_error"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+@dataclass
+class _HostState:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    conn: Any = None
+
+
+class SSHPool:
+    """Pooled SSH connections with bounded concurrency."""
+
+    def __init__(self, max_concurrency: int = 64) -> None:
+        self._global = asyncio.Semaphore(max_concurrency)
+        self._hosts: dict[str, _HostState] = {}
+
+    def pool_size(self) -> int:
+        return sum(1 for s in self._hosts.values() if s.conn is not None)
+
+    async def close(self) -> None:
+        for state in self._hosts.values():
+            self._drop(state)
+        self._hosts.clear()
+
+    def _drop(self, state: _HostState) -> None:
+        if state.conn is not None:
+            state.conn.abort()
+            state.conn = None
+
+    async def run(self, host: Host, script: str, timeout: float) -> str:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        state = self._hosts.setdefault(host.name, _HostState())
+        command = wrap_for_login_shell(script)
+        try:
+            async with asyncio.timeout_at(deadline):
+                async with self._global, state.sem:
+                    return await self._run_with_reconnect(host, state, command, deadline)
+        except TimeoutError:
+            raise ProbeError(
+                host.name, "timeout", f"no complete answer within {timeout:.1f}s"
+            ) from None
+
+    async def _run_with_reconnect(
+        self, host: Host, state: _HostState, command: str, deadline: float
+    ) -> str:
+        for attempt in (1, 2):
+            conn, reused = await self._connection(host, state, deadline)
+            try:
+                return await self._exec(host, conn, command)
+            except _STALE as exc:
+                self._drop(state)
+                if not reused or attempt == 2:
+                    raise ProbeError(host.name, classify(exc), _describe(exc)) from None
+                log.info("target %s: pooled connection lost (%s), reconnecting", host.name, exc)
+        raise AssertionError("unreachable")
+
+    async def _connection(self, host: Host, state: _HostState, deadline: float) -> tuple[Any, bool]:
+        async with state.lock:
+            if state.conn is not None and not state.conn.is_closed():
+                return state.conn, True
+            state.conn = None
+            loop = asyncio.get_running_loop()
+            delay = _BACKOFF_START
+            while True:
+                remaining = deadline - loop.time()
+                try:
+                    state.conn = await asyncio.wait_for(
+                        self._connect(host), min(remaining, host.ssh.connect_timeout_seconds)
+                    )
+                    return state.conn, False
+                except _FINAL as exc:
+                    raise ProbeError(host.name, classify(exc), _describe(exc)) from None
+                except (OSError, asyncssh.Error, TimeoutError) as exc:
+                    # exponential backoff, but never past the probe's own deadline
+                    if deadline - loop.time() <= delay:
+                        detail = f"connect to {host.address}:{host.ssh.port}: {_describe(exc)}"
+                        raise ProbeError(host.name, classify(exc), detail) from None
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, _BACKOFF_MAX)
+
+    async def _connect(self, host: Host) -> Any:
+        ssh = host.ssh
+        options: dict[str, Any] = {
+            "port": ssh.port,
+            "username": ssh.user,
+            "known_hosts": None if ssh.known_hosts == "off" else (ssh.known_hosts_file or ()),
+            "agent_path": () if ssh.use_agent else None,
+            "keepalive_interval": 30,
+            "keepalive_count_max": 3,
+        }
+        if ssh.identity_file:
+            options["client_keys"] = [ssh.identity_file]
+        passphrase = ssh.passphrase()
+        if passphrase is not None:
+            options["passphrase"] = passphrase
+        return await asyncssh.connect(host.address, **options)
+
+    async def _exec(self, host: Host, conn: Any, command: str) -> str:
+        proc = await conn.create_process(
+            command, stdin=asyncssh.DEVNULL, stderr=asyncssh.DEVNULL, encoding=None
+        )
+        try:
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                chunk = await proc.stdout.read(65536)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > MAX_OUTPUT_BYTES:
+                    raise ProbeError(host.name, "bad_output", f"more than {total} bytes of output")
+                chunks.append(chunk)
+        finally:
+            with contextlib.suppress(Exception):
+                proc.close()
+        return b"".join(chunks).decode("utf-8", errors="replace")

@@ -1,0 +1,45 @@
+"""The module interface of the exporter: one kind of target behind ``/probe?module=``.
+
+The HTTP layer knows modules only through this interface; a module knows nothing of HTTP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from fleetwatch.exporters.families import Families, Spec
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Host
+
+
+@dataclass
+class ProbeResult:
+    """The samples of one probe, and the parts of it that failed (source → reason)."""
+
+    families: Families
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class Module(Protocol):
+    """A probe module.  ``probe`` raises ``ProbeError`` when the target fails as a whole."""
+
+    name: str
+    description: str
+
+    def specs(self) -> list[Spec]:
+        """Every metric family the module can emit (its catalog)."""
+        ...
+
+    async def probe(self, host: Host, timeout: float) -> ProbeResult:
+        """Collect from ``host`` within ``timeout`` seconds."""
+        ...
+
+    async def close(self) -> None:
+        """Release pooled connections."""
+        ...
+
+    def pool_size(self) -> int:
+        """Open pooled connections (0 for modules without a pool)."""
+        ...

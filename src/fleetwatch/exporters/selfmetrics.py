@@ -1,0 +1,79 @@
+"""fleetwatch's own metrics, served on ``/metrics`` (never mixed into a probe's answer)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, ProcessCollector
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from fleetwatch import __version__
+
+#: reasons counted from the start, so that rate() works before the first failure
+KNOWN_REASONS = (
+    "timeout",
+    "connection_refused",
+    "connection_lost",
+    "auth_failed",
+    "host_key_not_verifiable",
+    "dns",
+    "network",
+    "bad_output",
+    "internal",
+)
+
+
+class _PoolCollector(Collector):
+    def __init__(self, pools: Callable[[], dict[str, int]]) -> None:
+        self._pools = pools
+
+    def collect(self) -> Iterator[Metric]:
+        fam = GaugeMetricFamily(
+            "fleetwatch_pool_connections",
+            "Open pooled connections to targets, by module.",
+            labels=["module"],
+        )
+        for module, size in sorted(self._pools().items()):
+            fam.add_metric([module], size)
+        yield fam
+        info = GaugeMetricFamily("fleetwatch_build_info", "fleetwatch version.", labels=["version"])
+        info.add_metric([__version__], 1)
+        yield info
+
+
+class SelfMetrics:
+    def __init__(self, modules: list[str], pools: Callable[[], dict[str, int]]) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.probes = Counter(
+            "fleetwatch_probes",
+            "Probes by module and outcome (success or failure).",
+            ["module", "outcome"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "fleetwatch_probe_duration_seconds",
+            "Duration of probes, by module.",
+            ["module"],
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+            registry=self.registry,
+        )
+        self.errors = Counter(
+            "fleetwatch_probe_errors",
+            "Failed probes by module and reason.",
+            ["module", "reason"],
+            registry=self.registry,
+        )
+        self.collector_errors = Counter(
+            "fleetwatch_collector_errors",
+            "Collectors (or parts of a probe) that failed while the probe went on.",
+            ["module", "collector"],
+            registry=self.registry,
+        )
+        self.registry.register(_PoolCollector(pools))
+        ProcessCollector(registry=self.registry)
+        for module in modules:
+            for outcome in ("success", "failure"):
+                self.probes.labels(module, outcome)
+            for reason in KNOWN_REASONS:
+                self.errors.labels(module, reason)

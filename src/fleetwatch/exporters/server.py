@@ -1,0 +1,176 @@
+"""The exporter: HTTP endpoints over the modules (``/metrics``, ``/probe``)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from fleetwatch.errors import ProbeError, UsageError
+from fleetwatch.exporters import registry
+from fleetwatch.exporters.module import Module, ProbeResult
+from fleetwatch.exporters.selfmetrics import SelfMetrics
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Inventory
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 10.0
+#: time kept back from Prometheus' scrape timeout to write the answer
+TIMEOUT_MARGIN = 0.5
+MIN_TIMEOUT = 0.5
+
+
+def probe_timeout(header: str | None) -> float:
+    """The probe's budget from ``X-Prometheus-Scrape-Timeout-Seconds`` (minus a margin)."""
+    if not header:
+        return DEFAULT_TIMEOUT
+    try:
+        value = float(header)
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    if value != value or value <= 0:  # NaN or nonsense
+        return DEFAULT_TIMEOUT
+    return max(MIN_TIMEOUT, value - TIMEOUT_MARGIN)
+
+
+def _check_module(name: str) -> None:
+    known = registry.module_names()
+    if name not in known:
+        raise UsageError(f"unknown module {name!r} (known: {', '.join(known)})")
+
+
+class Exporter:
+    """Targets from an inventory, probed through lazily created modules."""
+
+    def __init__(self, inventory: Inventory, max_concurrency: int = 64) -> None:
+        self.inventory = inventory
+        self.max_concurrency = max_concurrency
+        self.targets = inventory.targets()
+        self._modules: dict[str, Module] = {}
+        used = sorted({m for h in self.targets.values() for m in h.modules})
+        self.metrics = SelfMetrics(used, self._pool_sizes)
+
+    def _pool_sizes(self) -> dict[str, int]:
+        return {name: m.pool_size() for name, m in self._modules.items()}
+
+    def module(self, name: str) -> Module:
+        mod = self._modules.get(name)
+        if mod is None:
+            _check_module(name)
+            mod = self._modules[name] = registry.create(name)
+        return mod
+
+    def resolve(self, target: str, module: str | None) -> tuple[str, str]:
+        host = self.targets.get(target)
+        if host is None:
+            raise UsageError(f"unknown target {target!r}: not in inventory {self.inventory.path}")
+        name = module or host.modules[0]
+        _check_module(name)
+        if name not in host.modules:
+            raise UsageError(
+                f"module {name!r} is not enabled for target {target!r} "
+                f"(enabled: {', '.join(host.modules)})"
+            )
+        return target, name
+
+    async def probe(self, target: str, module: str | None, timeout: float) -> ProbeResult:
+        target, name = self.resolve(target, module)
+        host = self.targets[target]
+        mod = self.module(name)
+        t0 = time.perf_counter()
+        try:
+            result = await mod.probe(host, timeout)
+        except ProbeError as exc:
+            self.metrics.errors.labels(name, exc.reason).inc()
+            self.metrics.probes.labels(name, "failure").inc()
+            raise
+        except Exception as exc:  # a bug must cost one probe, never the server
+            log.exception("target %s: internal error in module %s", target, name)
+            self.metrics.errors.labels(name, "internal").inc()
+            self.metrics.probes.labels(name, "failure").inc()
+            raise ProbeError(target, "internal", f"{type(exc).__name__}: {exc}") from None
+        finally:
+            self.metrics.duration.labels(name).observe(time.perf_counter() - t0)
+        self.metrics.probes.labels(name, "success").inc()
+        for source in result.errors:
+            self.metrics.collector_errors.labels(name, source).inc()
+        return result
+
+    async def close(self) -> None:
+        for mod in self._modules.values():
+            await mod.close()
+
+    # HTTP -----------------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/", self._index)
+        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/probe", self._probe)
+        app.router.add_get("/-/healthy", self._healthy)
+
+        async def _cleanup(_: web.Application) -> None:
+            await self.close()
+
+        app.on_cleanup.append(_cleanup)
+        return app
+
+    async def _healthy(self, request: web.Request) -> web.Response:
+        return web.Response(text="OK\n")
+
+    async def _metrics(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.metrics.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _probe(self, request: web.Request) -> web.Response:
+        target = request.query.get("target", "")
+        module = request.query.get("module") or None
+        if not target:
+            return web.Response(status=400, text="missing 'target' parameter\n")
+        timeout = probe_timeout(request.headers.get("X-Prometheus-Scrape-Timeout-Seconds"))
+        try:
+            result = await self.probe(target, module, timeout)
+        except UsageError as exc:
+            return web.Response(status=400, text=f"{exc}\n")
+        except ProbeError as exc:
+            log.warning("%s", exc)
+            return web.Response(status=503, text=f"{exc}\n")
+        body = generate_latest(result.families)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _index(self, request: web.Request) -> web.Response:
+        rows = "".join(
+            f'<li><a href="/probe?target={html.escape(n)}&amp;module={html.escape(m)}">'
+            f"{html.escape(n)} ({html.escape(m)})</a></li>"
+            for n, h in sorted(self.targets.items())
+            for m in h.modules
+        )
+        page = (
+            "<html><head><title>fleetwatch exporter</title></head><body>"
+            "<h1>fleetwatch exporter</h1><p><a href='/metrics'>/metrics</a> (the exporter's own)"
+            f"</p><h2>Targets</h2><ul>{rows}</ul></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+
+async def serve(exporter: Exporter, host: str, port: int) -> web.AppRunner:
+    runner = web.AppRunner(exporter.app(), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, backlog=1024)
+    await site.start()
+    return runner
+
+
+async def run_forever(exporter: Exporter, host: str, port: int) -> None:
+    runner = await serve(exporter, host, port)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()

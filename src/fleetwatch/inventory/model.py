@@ -1,0 +1,170 @@
+"""The inventory model: deployments of hosts, with every default already applied.
+
+Instances are built by ``fleetwatch.inventory.loader`` from a validated ``fleet.yaml``; every
+``Host`` carries its fully merged settings (fleet defaults < deployment < host), so consumers
+never look anything up elsewhere.  Secrets are never stored: ``SSHSettings.passphrase()`` reads
+the referenced environment variable or file at the moment it is needed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from fleetwatch.errors import ConfigError
+from fleetwatch.exporters.host.collectors.base import Options
+
+KnownHosts = Literal["strict", "off"]
+
+DEFAULT_CPU_THRESHOLD = 90.0
+DEFAULT_MEMORY_THRESHOLD = 95.0
+DEFAULT_DISK_THRESHOLD = 90.0
+DEFAULT_SCRAPE_INTERVAL = "15s"
+DEFAULT_MODULES: tuple[str, ...] = ("ssh",)
+MODULES = ("ssh", "local")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Alerting thresholds in percent of capacity."""
+
+    cpu: float = DEFAULT_CPU_THRESHOLD
+    memory: float = DEFAULT_MEMORY_THRESHOLD
+    disk: float = DEFAULT_DISK_THRESHOLD
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What a deployment is allocated (from the provider), for capacity dashboards."""
+
+    cpu_cores: float | None = None
+    memory_bytes: int | None = None
+    storage_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class SSHSettings:
+    """How to reach a host over SSH.  Paths are absolute (``~`` and relative paths resolved)."""
+
+    user: str | None = None
+    port: int = 22
+    identity_file: str | None = None
+    passphrase_env: str | None = None
+    passphrase_file: str | None = None
+    use_agent: bool = True
+    known_hosts: KnownHosts = "strict"
+    known_hosts_file: str | None = None
+    connect_timeout_seconds: float = 5.0
+
+    def passphrase(self) -> str | None:
+        """The identity file's passphrase, read now from its env var or file (None if none).
+
+        Raises ``ConfigError`` (without the secret) when the reference cannot be resolved.
+        """
+        if self.passphrase_env:
+            value = os.environ.get(self.passphrase_env)
+            if value is None:
+                raise ConfigError(
+                    "<environment>",
+                    f"environment variable {self.passphrase_env!r} is not set",
+                    key="ssh.passphrase_env",
+                )
+            return value
+        if self.passphrase_file:
+            try:
+                text = Path(self.passphrase_file).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+                raise ConfigError(
+                    self.passphrase_file, f"cannot read passphrase file: {reason}"
+                ) from None
+            return text.rstrip("\r\n")
+        return None
+
+    def __repr__(self) -> str:  # explicit: documents that no secret can appear here
+        return (
+            f"SSHSettings(user={self.user!r}, port={self.port}, "
+            f"identity_file={self.identity_file!r}, passphrase_env={self.passphrase_env!r}, "
+            f"passphrase_file={self.passphrase_file!r}, use_agent={self.use_agent}, "
+            f"known_hosts={self.known_hosts!r}, known_hosts_file={self.known_hosts_file!r}, "
+            f"connect_timeout_seconds={self.connect_timeout_seconds})"
+        )
+
+
+@dataclass(frozen=True)
+class Host:
+    """One monitored machine: a Prometheus ``instance`` / probe target named ``name``."""
+
+    name: str
+    address: str
+    deployment: str
+    provider: str
+    labels: Mapping[str, str]
+    ssh: SSHSettings
+    scrape_interval_seconds: float
+    scrape_interval: str
+    maintenance: bool = False
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    modules: tuple[str, ...] = DEFAULT_MODULES
+    collectors_enable: tuple[str, ...] = ()
+    collectors_disable: tuple[str, ...] = ()
+    options: Options = field(default_factory=Options)
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A group of hosts at one provider (a project, a cluster, an environment)."""
+
+    name: str
+    provider: str
+    labels: Mapping[str, str]
+    resources: Resources | None
+    hosts: tuple[Host, ...]
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """The fleet-wide ``defaults:`` block, after applying the built-in defaults."""
+
+    scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
+    scrape_interval_seconds: float = 15.0
+    ssh: SSHSettings = field(default_factory=SSHSettings)
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    modules: tuple[str, ...] = DEFAULT_MODULES
+    collectors_enable: tuple[str, ...] = ()
+    collectors_disable: tuple[str, ...] = ()
+    options: Options = field(default_factory=Options)
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """A whole ``fleet.yaml``; ``path`` is the file it came from (``<embedded>`` if none)."""
+
+    path: str
+    deployments: tuple[Deployment, ...]
+    defaults: Defaults = field(default_factory=Defaults)
+
+    def hosts(self) -> list[Host]:
+        """Every host, in file order."""
+        return [h for d in self.deployments for h in d.hosts]
+
+    def host(self, name: str) -> Host:
+        """The host called ``name``; ``KeyError`` if there is none."""
+        for h in self.hosts():
+            if h.name == name:
+                return h
+        raise KeyError(name)
+
+    def deployment(self, name: str) -> Deployment:
+        """The deployment called ``name``; ``KeyError`` if there is none."""
+        for d in self.deployments:
+            if d.name == name:
+                return d
+        raise KeyError(name)
+
+    def targets(self) -> dict[str, Host]:
+        """Probe targets: host name -> host, in file order."""
+        return {h.name: h for h in self.hosts()}

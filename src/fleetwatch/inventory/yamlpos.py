@@ -1,0 +1,151 @@
+"""YAML loading that remembers where every key and item came from.
+
+``load_yaml(text, file)`` returns a ``Document``: the plain Python data (``yaml.SafeLoader``
+semantics, the libyaml parser when available) plus the 1-based line of every mapping key and
+sequence item, addressed by its JSON path (a tuple of keys and indices).  Syntax errors and
+duplicate mapping keys become ``ConfigError`` naming the file and line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from fleetwatch.errors import ConfigError
+
+try:
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+PathItem = str | int
+JsonPath = tuple[PathItem, ...]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class Document:
+    """Parsed YAML data and the line of each JSON path inside it."""
+
+    data: Any
+    lines: dict[JsonPath, int] = field(default_factory=dict)
+
+    def line(self, path: Iterable[PathItem]) -> int:
+        """Line of ``path``, or of its nearest recorded ancestor (1 for the document root)."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+
+def format_path(path: Iterable[PathItem]) -> str:
+    """``("deployments", 0, "hosts", 2, "port")`` -> ``deployments[0].hosts[2].port``."""
+    out = ""
+    for item in path:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        else:
+            out += f".{item}" if out else str(item)
+    return out
+
+
+def load_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document; raise ``ConfigError`` on syntax errors or duplicate keys."""
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_error(exc, file) from None
+        if node is None:
+            return Document(None, {(): 1})
+        lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
+        _Walker(loader, file, lines).walk(node, ())
+        try:
+            data = loader.construct_document(node)
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_error(exc, file) from None
+        return Document(data, lines)
+    finally:
+        loader.dispose()
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    parts = [p for p in (exc.context, exc.problem) if p]
+    reason = ", ".join(parts) if parts else "invalid YAML"
+    return ConfigError(file, f"YAML syntax error: {reason}", line)
+
+
+class _Walker:
+    """Walk the node graph before construction: record lines, reject duplicate keys."""
+
+    def __init__(self, loader: yaml.SafeLoader, file: str, lines: dict[JsonPath, int]) -> None:
+        self.loader = loader
+        self.file = file
+        self.lines = lines
+        self.active: set[int] = set()  # nodes on the current walk (recursive aliases)
+
+    def walk(self, node: yaml.Node, path: JsonPath) -> None:
+        if id(node) in self.active:
+            return
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                self._mapping(node, path)
+            elif isinstance(node, yaml.SequenceNode):
+                for index, item in enumerate(node.value):
+                    self.lines.setdefault((*path, index), item.start_mark.line + 1)
+                    self.walk(item, (*path, index))
+        finally:
+            self.active.discard(id(node))
+
+    def _mapping(self, node: yaml.MappingNode, path: JsonPath) -> None:
+        """Own keys first (they win), then keys brought in by ``<<`` merges."""
+        seen: dict[Hashable, int] = {}
+        merges: list[yaml.Node] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append(value_node)
+                continue
+            key = self._key(key_node)
+            line = key_node.start_mark.line + 1
+            if key is None:
+                continue
+            if key in seen:
+                raise ConfigError(
+                    self.file,
+                    f"duplicate key {key!r} (first defined on line {seen[key]})",
+                    line,
+                    format_path((*path, str(key))),
+                )
+            seen[key] = line
+            child = (*path, key if isinstance(key, str) else str(key))
+            self.lines.setdefault(child, line)
+            self.walk(value_node, child)
+        for merge in merges:
+            sources = merge.value if isinstance(merge, yaml.SequenceNode) else [merge]
+            for source in sources:
+                if isinstance(source, yaml.MappingNode) and id(source) not in self.active:
+                    self.active.add(id(source))
+                    try:
+                        self._mapping(source, path)
+                    finally:
+                        self.active.discard(id(source))
+
+    def _key(self, key_node: yaml.Node) -> Hashable | None:
+        """The constructed value of a scalar key (complex keys are left to the constructor)."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            return None
+        try:
+            value = self.loader.construct_object(key_node)
+        except yaml.MarkedYAMLError as exc:
+            raise _syntax_error(exc, self.file) from None
+        return value if isinstance(value, Hashable) else None
