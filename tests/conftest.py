@@ -1,1 +1,41 @@
-"""Shared fixtures; real-server fixtures live in tests/servers/."""
+"""Session fixtures: real servers (from tests/servers.py) started once per session, stopped by PID."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from servers import NodeExporter, Sshd, require
+
+
+@pytest.fixture(scope="session")
+def sshd() -> Iterator[Sshd]:
+    """A private sshd on 127.0.0.1 for key login as the unprivileged test user."""
+    require("/usr/sbin/sshd", "ssh", "ssh-keygen", users=["fwtest"], root=True)
+    with Sshd(aliases=[f"web-{i}" for i in range(3)]) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def node_exporter() -> Iterator[NodeExporter]:
+    """Debian's prometheus-node-exporter: the reference fleetwatch is measured against."""
+    require("prometheus-node-exporter")
+    with NodeExporter() as server:
+        yield server
+
+
+def ssh_inventory_yaml(sshd: Sshd, names: list[str], extra: str = "") -> str:
+    """An inventory whose hosts are all this sshd (127.0.0.1) under the given names."""
+    hosts = "".join(f"      - {{name: {n}, address: 127.0.0.1{extra}}}\n" for n in names)
+    return (
+        "version: 1\n"
+        "defaults:\n"
+        "  scrape_interval: 1s\n"
+        "  ssh:\n"
+        f"    user: {sshd.user}\n    port: {sshd.port}\n"
+        f"    identity_file: {sshd.client_key}\n    known_hosts_file: {sshd.known_hosts}\n"
+        "    use_agent: false\n"
+        "deployments:\n  - name: test\n    provider: loopback\n    labels: {env: test}\n"
+        "    hosts:\n" + hosts
+    )
