@@ -84,15 +84,6 @@ class SSHSettings:
             return text.rstrip("\r\n")
         return None
 
-    def __repr__(self) -> str:  # explicit: documents that no secret can appear here
-        return (
-            f"SSHSettings(user={self.user!r}, port={self.port}, "
-            f"identity_file={self.identity_file!r}, passphrase_env={self.passphrase_env!r}, "
-            f"passphrase_file={self.passphrase_file!r}, use_agent={self.use_agent}, "
-            f"known_hosts={self.known_hosts!r}, known_hosts_file={self.known_hosts_file!r}, "
-            f"connect_timeout_seconds={self.connect_timeout_seconds})"
-        )
-
 
 @dataclass(frozen=True)
 class Host:

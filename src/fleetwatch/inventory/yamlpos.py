@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.constructor import SafeConstructor
 
 from fleetwatch.errors import ConfigError
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader
-except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+_Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)  # libyaml's parser when PyYAML was built with it
 
 PathItem = str | int
 JsonPath = tuple[PathItem, ...]
@@ -87,7 +87,7 @@ def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
 class _Walker:
     """Walk the node graph before construction: record lines, reject duplicate keys."""
 
-    def __init__(self, loader: yaml.SafeLoader, file: str, lines: dict[JsonPath, int]) -> None:
+    def __init__(self, loader: SafeConstructor, file: str, lines: dict[JsonPath, int]) -> None:
         self.loader = loader
         self.file = file
         self.lines = lines

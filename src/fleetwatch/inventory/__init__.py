@@ -1,0 +1,27 @@
+"""The fleet inventory (``fleet.yaml`` v1): which hosts to monitor and how to reach them."""
+
+from __future__ import annotations
+
+from fleetwatch.inventory.loader import default_inventory, inventory_from_text, load_inventory
+from fleetwatch.inventory.model import (
+    Defaults,
+    Deployment,
+    Host,
+    Inventory,
+    Resources,
+    SSHSettings,
+    Thresholds,
+)
+
+__all__ = [
+    "Defaults",
+    "Deployment",
+    "Host",
+    "Inventory",
+    "Resources",
+    "SSHSettings",
+    "Thresholds",
+    "default_inventory",
+    "inventory_from_text",
+    "load_inventory",
+]

@@ -1,0 +1,648 @@
+"""Load and validate a ``fleet.yaml`` (v1) into an ``Inventory``.
+
+Pipeline: read the file -> parse YAML with positions (``yamlpos``) -> find every problem
+(non-string keys, inline secrets, JSON Schema violations, semantic checks) -> raise
+``ConfigErrors`` with all of them sorted by line, or build the model with defaults merged
+(built-in < ``defaults:`` < deployment < host).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, cast
+
+from jsonschema import Draft202012Validator
+
+from fleetwatch.errors import ConfigError, ConfigErrors
+from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.inventory.model import (
+    DEFAULT_SCRAPE_INTERVAL,
+    Defaults,
+    Deployment,
+    Host,
+    Inventory,
+    KnownHosts,
+    Resources,
+    SSHSettings,
+    Thresholds,
+)
+from fleetwatch.inventory.yamlpos import Document, JsonPath, format_path, load_yaml
+
+EMBEDDED = "<embedded>"
+
+DEFAULT_INVENTORY_TEXT = f"""\
+version: 1
+defaults:
+  scrape_interval: {DEFAULT_SCRAPE_INTERVAL}
+deployments:
+  - name: local
+    provider: local
+    hosts:
+      - name: localhost
+        address: localhost
+        modules: [local]
+"""
+
+MAX_INTERVAL_SECONDS = 3600.0
+SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "api_key"})
+RESERVED_LABELS = frozenset({"instance", "job", "deployment", "provider"})
+FILE_KEYS = ("identity_file", "passphrase_file", "known_hosts_file")
+REGEX_OPTIONS = (
+    "mount_points_exclude",
+    "fs_types_exclude",
+    "diskstats_device_exclude",
+    "netstat_fields",
+    "vmstat_fields",
+    "netdev_device_exclude",
+)
+TEXTFILE_DIRECTORY = re.compile(r"^/[A-Za-z0-9_./-]+$")
+
+_DURATION = re.compile(
+    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
+)
+_DURATION_UNITS = (365 * 86400.0, 7 * 86400.0, 86400.0, 3600.0, 60.0, 1.0, 0.001)
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+_SIZE_UNITS = {
+    "": 1,
+    "b": 1,
+    **{u: 1000**i for i, u in enumerate(("k", "m", "g", "t", "p"), 1)},
+    **{f"{u}b": 1000**i for i, u in enumerate(("k", "m", "g", "t", "p"), 1)},
+    **{f"{u}i": 1024**i for i, u in enumerate(("k", "m", "g", "t", "p"), 1)},
+    **{f"{u}ib": 1024**i for i, u in enumerate(("k", "m", "g", "t", "p"), 1)},
+}
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load_inventory(path: str | os.PathLike[str], *, check_files: bool = True) -> Inventory:
+    """Read and validate the inventory at ``path``.
+
+    Raises ``ConfigError`` if the file cannot be read or is not YAML, ``ConfigErrors`` with
+    every problem found otherwise.  ``check_files=False`` skips the existence checks of the
+    referenced key / passphrase / known_hosts files (to check a file meant for another machine).
+    """
+    name = os.fspath(path)
+    try:
+        text = Path(name).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(name, "inventory file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(name, "is a directory, expected an inventory file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(name, "is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(name, f"cannot read inventory file: {exc.strerror or exc}") from None
+    return inventory_from_text(text, name, check_files=check_files)
+
+
+def inventory_from_text(
+    text: str, path: str = "<string>", *, check_files: bool = True
+) -> Inventory:
+    """Validate and build an inventory from YAML ``text``; ``path`` names it in messages.
+
+    Relative paths inside resolve against the directory of ``path`` (the current directory
+    when ``path`` is not a file name, like ``<embedded>``).
+    """
+    doc = load_yaml(text, path)
+    findings = Findings(path, doc)
+    if doc.data is None:
+        findings.add((), "the inventory is empty; expected 'version: 1' and 'deployments:'")
+        raise findings.error()
+    data = _string_keys(doc.data, (), findings)
+    base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
+    _check_secrets(data, (), findings)
+    _check_schema(data, findings)
+    _Semantics(findings, base_dir, check_files).check(data)
+    if findings:
+        raise findings.error()
+    return _Builder(base_dir).inventory(path, data)
+
+
+def default_inventory() -> Inventory:
+    """The built-in inventory: this machine, monitored by the ``local`` module."""
+    return inventory_from_text(DEFAULT_INVENTORY_TEXT, EMBEDDED)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_duration(text: str) -> float:
+    """Seconds of a Prometheus duration (``15s``, ``1m30s``, ``500ms``); ValueError if bad."""
+    if text == "0":
+        return 0.0
+    m = _DURATION.match(text)
+    if not text or m is None:
+        raise ValueError(f"invalid duration {text!r}; use Prometheus syntax like 15s, 1m, 1m30s")
+    return sum(float(g) * unit for g, unit in zip(m.groups(), _DURATION_UNITS, strict=True) if g)
+
+
+def parse_size(value: int | str) -> int:
+    """Bytes of ``value``: an integer, or a string like ``64GiB`` / ``2TB``; ValueError if bad."""
+    if isinstance(value, int):
+        if value < 0:
+            raise ValueError(f"size must not be negative, got {value}")
+        return value
+    m = _SIZE.match(value)
+    unit = m.group(2).lower() if m else ""
+    if m is None or unit not in _SIZE_UNITS:
+        raise ValueError(
+            f"invalid size {value!r}; use bytes or a number with a unit such as 512MiB, 64GiB, 2TB"
+        )
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def resolve_path(value: str, base_dir: Path) -> Path:
+    """``~`` expanded; relative paths taken from ``base_dir`` (the inventory's directory)."""
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else base_dir / p
+
+
+# --------------------------------------------------------------------------- findings
+
+
+@dataclass
+class Findings:
+    """Every problem found in one inventory, each as a ``ConfigError`` with file:line and key."""
+
+    file: str
+    doc: Document
+    items: dict[tuple[JsonPath, str], ConfigError] = field(default_factory=dict)
+
+    def add(self, path: JsonPath, message: str) -> None:
+        if (path, message) not in self.items:
+            line = self.doc.line(path)
+            self.items[(path, message)] = ConfigError(self.file, message, line, format_path(path))
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+    def error(self) -> ConfigErrors:
+        errors = sorted(self.items.values(), key=lambda e: (e.line or 0, e.key))
+        return ConfigErrors(errors)
+
+
+def _string_keys(value: Any, path: JsonPath, findings: Findings) -> Any:
+    """A copy of ``value`` whose mapping keys are all strings; others are reported."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            skey = key if isinstance(key, str) else str(key)
+            if not isinstance(key, str):
+                findings.add((*path, skey), f"key {key!r} must be a string; quote it")
+            out[skey] = _string_keys(item, (*path, skey), findings)
+        return out
+    if isinstance(value, list):
+        return [_string_keys(item, (*path, i), findings) for i, item in enumerate(value)]
+    return value
+
+
+def _is_secret_key(key: str) -> bool:
+    k = key.lower()
+    return k in SECRET_KEYS or any(k.endswith(f"_{s}") for s in SECRET_KEYS)
+
+
+def _check_secrets(value: Any, path: JsonPath, findings: Findings) -> None:
+    """Inline secrets are refused wherever they appear (their values are never echoed)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _is_secret_key(key):
+                findings.add(
+                    (*path, key),
+                    f"inline secret {key!r} is not allowed: secrets must be given by a *_env or "
+                    "*_file reference (e.g. ssh.passphrase_env or ssh.passphrase_file)",
+                )
+            else:
+                _check_secrets(item, (*path, key), findings)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_secrets(item, (*path, i), findings)
+
+
+# --------------------------------------------------------------------------- JSON Schema
+
+
+@cache
+def schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of fleet.yaml v1."""
+    text = resources.files("fleetwatch.inventory").joinpath("schema.json").read_text("utf-8")
+    return cast(dict[str, Any], json.loads(text))
+
+
+@cache
+def _validator() -> Any:
+    return Draft202012Validator(schema())
+
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "empty",
+}
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "an empty value"
+    if isinstance(value, bool):
+        return f"a boolean ({str(value).lower()})"
+    if isinstance(value, int | float | str):
+        kind = {int: "an integer", float: "a number", str: "a string"}[type(value)]
+        text = repr(value)
+        return f"{kind} ({text if len(text) <= 40 else text[:37] + '...'})"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__} ({value})"
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_schema(data: Any, findings: Findings) -> None:
+    for error in _validator().iter_errors(data):
+        for path, message in _schema_messages(error):
+            findings.add(path, message)
+
+
+def _schema_messages(error: Any) -> Iterator[tuple[JsonPath, str]]:
+    """Human messages (and the path to point at) for one jsonschema ``ValidationError``."""
+    path: JsonPath = tuple(error.absolute_path)
+    kind: str = error.validator
+    value: Any = error.validator_value
+    inst: Any = error.instance
+    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.schema_path:
+        yield (*path, inst), f"label name {inst!r} {sub.get('x-message', 'is invalid')}"
+    elif kind == "additionalProperties":
+        known = sorted(sub.get("properties", {}))
+        for key in inst:
+            if key in known or _is_secret_key(key):
+                continue
+            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+            hint = (
+                f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
+            )
+            yield (*path, key), f"unknown key {key!r}; {hint}"
+    elif kind == "required":
+        for key in value:
+            if key not in inst:
+                yield path, f"missing required key {key!r}"
+    elif kind == "type":
+        wanted = [value] if isinstance(value, str) else list(value)
+        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        hint = "; quote it" if "string" in wanted and isinstance(inst, int | float) else ""
+        yield path, f"must be {expected}, got {_describe(inst)}{hint}"
+    elif kind == "enum":
+        hint = " (YAML reads unquoted yes/no/on/off as booleans; quote it)"
+        hint = hint if isinstance(inst, bool) else ""
+        yield path, f"must be one of {', '.join(map(repr, value))}; got {_short(inst)}{hint}"
+    elif kind == "const":
+        yield path, f"must be {value!r}; got {_short(inst)}"
+    elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "greater than",
+            "exclusiveMaximum": "less than",
+        }
+        yield path, f"must be {words[kind]} {value}; got {_short(inst)}"
+    elif kind in ("minItems", "minLength") and value == 1:
+        yield path, "must not be empty"
+    elif kind == "uniqueItems":
+        seen: list[Any] = []
+        for i, item in enumerate(inst):
+            if item in seen:
+                yield (*path, i), f"duplicate item {_short(item)}"
+            seen.append(item)
+    elif kind == "pattern":
+        yield path, f"invalid value {_short(inst)}: {sub.get('x-message', f'must match {value}')}"
+    else:
+        yield path, str(error.message)
+
+
+# --------------------------------------------------------------------------- semantic checks
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _known_collectors() -> list[str] | None:
+    """Valid collector names, or None while the collector registry cannot be imported."""
+    try:
+        from fleetwatch.exporters.host import collectors
+
+        return list(collectors.collector_names())
+    except ImportError:
+        return None
+
+
+class _Semantics:
+    """Checks JSON Schema cannot express; tolerant of data the schema already rejected."""
+
+    def __init__(self, findings: Findings, base_dir: Path, check_files: bool) -> None:
+        self.findings = findings
+        self.base_dir = base_dir
+        self.check_files = check_files
+        self._collectors: list[str] | None = None
+        self._collectors_loaded = False
+
+    def add(self, path: JsonPath, message: str) -> None:
+        self.findings.add(path, message)
+
+    def check(self, data: Any) -> None:
+        root = _dict(data)
+        if "defaults" in root:
+            self.scope(_dict(root["defaults"]), ("defaults",))
+        deployment_lines: dict[str, JsonPath] = {}
+        host_lines: dict[str, JsonPath] = {}
+        for d_index, dep in enumerate(_list(root.get("deployments"))):
+            d_path: JsonPath = ("deployments", d_index)
+            dep = _dict(dep)
+            self.unique(dep.get("name"), (*d_path, "name"), deployment_lines, "deployment")
+            self.scope(dep, d_path)
+            self.labels(dep.get("labels"), (*d_path, "labels"))
+            self.resources(_dict(dep.get("resources")), (*d_path, "resources"))
+            for h_index, host in enumerate(_list(dep.get("hosts"))):
+                h_path: JsonPath = (*d_path, "hosts", h_index)
+                host = _dict(host)
+                self.unique(host.get("name"), (*h_path, "name"), host_lines, "host")
+                self.scope(host, h_path)
+                self.labels(host.get("labels"), (*h_path, "labels"))
+
+    def unique(self, name: Any, path: JsonPath, seen: dict[str, JsonPath], what: str) -> None:
+        if not isinstance(name, str):
+            return
+        if name in seen:
+            first = self.findings.doc.line(seen[name])
+            where = format_path(seen[name][:-1])
+            self.add(path, f"duplicate {what} name {name!r} (first used by {where}, line {first})")
+        else:
+            seen[name] = path
+
+    def scope(self, block: dict[str, Any], path: JsonPath) -> None:
+        """The keys shared by defaults, deployments and hosts."""
+        interval = block.get("scrape_interval")
+        if isinstance(interval, str):
+            self.interval(interval, (*path, "scrape_interval"))
+        modules = block.get("modules")
+        if isinstance(modules, list) and "ssh" in modules and "local" in modules:
+            self.add(
+                (*path, "modules"),
+                "modules 'ssh' and 'local' both collect host metrics; choose one",
+            )
+        self.ssh(_dict(block.get("ssh")), (*path, "ssh"))
+        self.collectors(_dict(block.get("collectors")), (*path, "collectors"))
+
+    def interval(self, text: str, path: JsonPath) -> None:
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            self.add(path, str(exc))
+            return
+        if seconds <= 0:
+            self.add(path, f"interval {text!r} must be greater than 0")
+        elif seconds > MAX_INTERVAL_SECONDS:
+            self.add(path, f"interval {text!r} is too long; at most 1h")
+
+    def ssh(self, ssh: dict[str, Any], path: JsonPath) -> None:
+        if "passphrase_env" in ssh and "passphrase_file" in ssh:
+            self.add((*path, "passphrase_file"), "give passphrase_env or passphrase_file, not both")
+        self.timeout(ssh.get("connect_timeout"), (*path, "connect_timeout"))
+        if self.check_files:
+            for key in FILE_KEYS:
+                value = ssh.get(key)
+                if isinstance(value, str) and value:
+                    self.file(value, (*path, key), key)
+
+    def timeout(self, value: Any, path: JsonPath) -> None:
+        seconds: float
+        if isinstance(value, str):
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                self.add(path, str(exc))
+                return
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            seconds = value
+        else:
+            return
+        if not 0 < seconds <= MAX_INTERVAL_SECONDS:
+            self.add(path, f"timeout {_short(value)} must be greater than 0 and at most 1h")
+
+    def file(self, value: str, path: JsonPath, key: str) -> None:
+        resolved = resolve_path(value, self.base_dir)
+        shown = f"{value!r}" if str(resolved) == value else f"{value!r} ({resolved})"
+        if not resolved.exists():
+            self.add(path, f"{key} {shown}: file not found")
+        elif not resolved.is_file():
+            self.add(path, f"{key} {shown}: not a regular file")
+        elif not os.access(resolved, os.R_OK):
+            self.add(path, f"{key} {shown}: file not readable")
+
+    def collectors(self, block: dict[str, Any], path: JsonPath) -> None:
+        enable = [n for n in _list(block.get("enable")) if isinstance(n, str)]
+        disable = [n for n in _list(block.get("disable")) if isinstance(n, str)]
+        known = self.known_collectors() if enable or disable else None
+        for key in ("enable", "disable"):
+            for i, name in enumerate(_list(block.get(key))):
+                if not isinstance(name, str):
+                    continue
+                if known is not None and name not in known:
+                    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    self.add((*path, key, i), f"unknown collector {name!r}{hint}")
+                if key == "disable" and name in enable:
+                    self.add((*path, key, i), f"collector {name!r} is both enabled and disabled")
+        options = _dict(block.get("options"))
+        for key in REGEX_OPTIONS:
+            value = options.get(key)
+            if isinstance(value, str):
+                try:
+                    re.compile(value)
+                except re.error as exc:
+                    self.add((*path, "options", key), f"invalid regular expression: {exc}")
+        textfile = options.get("textfile_directory")
+        if isinstance(textfile, str) and textfile and not TEXTFILE_DIRECTORY.match(textfile):
+            self.add(
+                (*path, "options", "textfile_directory"),
+                f"invalid directory {_short(textfile)}: must be an absolute path of letters, "
+                "digits, '_', '.', '/' and '-'",
+            )
+
+    def known_collectors(self) -> list[str] | None:
+        if not self._collectors_loaded:
+            self._collectors = _known_collectors()
+            self._collectors_loaded = True
+        return self._collectors
+
+    def labels(self, labels: Any, path: JsonPath) -> None:
+        for name in _dict(labels):
+            if name.startswith("__") or name in RESERVED_LABELS:
+                self.add((*path, name), f"label name {name!r} is reserved")
+
+    def resources(self, block: dict[str, Any], path: JsonPath) -> None:
+        for key in ("memory", "storage"):
+            value = block.get(key)
+            if isinstance(value, int | str) and not isinstance(value, bool):
+                try:
+                    parse_size(value)
+                except ValueError as exc:
+                    self.add((*path, key), str(exc))
+
+
+# --------------------------------------------------------------------------- model building
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """Settings accumulated down defaults -> deployment -> host (raw, validated values)."""
+
+    scrape_interval: str = DEFAULT_SCRAPE_INTERVAL
+    modules: tuple[str, ...] = ("ssh",)
+    ssh: Mapping[str, Any] = field(default_factory=dict)
+    thresholds: Mapping[str, Any] = field(default_factory=dict)
+    enable: tuple[str, ...] = ()
+    disable: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def over(self, block: dict[str, Any]) -> _Layer:
+        """This layer with ``block``'s settings on top."""
+        ssh = dict(self.ssh)
+        new_ssh = _dict(block.get("ssh"))
+        if "passphrase_env" in new_ssh:
+            ssh.pop("passphrase_file", None)
+        if "passphrase_file" in new_ssh:
+            ssh.pop("passphrase_env", None)
+        ssh.update(new_ssh)
+        collectors = _dict(block.get("collectors"))
+        enable, disable = list(self.enable), list(self.disable)
+        for name in _list(collectors.get("enable")):
+            disable = [n for n in disable if n != name]
+            enable += [] if name in enable else [name]
+        for name in _list(collectors.get("disable")):
+            enable = [n for n in enable if n != name]
+            disable += [] if name in disable else [name]
+        return _Layer(
+            scrape_interval=block.get("scrape_interval", self.scrape_interval),
+            modules=tuple(block.get("modules", self.modules)),
+            ssh=ssh,
+            thresholds={**self.thresholds, **_dict(block.get("thresholds"))},
+            enable=tuple(enable),
+            disable=tuple(disable),
+            options={**self.options, **_dict(collectors.get("options"))},
+        )
+
+
+def _thresholds(layer: _Layer) -> Thresholds:
+    return Thresholds(**{k: float(v) for k, v in layer.thresholds.items()})
+
+
+class _Builder:
+    """Turns validated data into the frozen model."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+
+    def inventory(self, path: str, data: dict[str, Any]) -> Inventory:
+        top = _Layer().over(_dict(data.get("defaults")))
+        defaults = Defaults(
+            scrape_interval=top.scrape_interval,
+            scrape_interval_seconds=parse_duration(top.scrape_interval),
+            ssh=self.ssh(top.ssh),
+            thresholds=_thresholds(top),
+            modules=top.modules,
+            collectors_enable=top.enable,
+            collectors_disable=top.disable,
+            options=Options(**top.options),
+        )
+        deployments = tuple(self.deployment(top, d) for d in data["deployments"])
+        return Inventory(path=path, deployments=deployments, defaults=defaults)
+
+    def deployment(self, top: _Layer, dep: dict[str, Any]) -> Deployment:
+        layer = top.over(dep)
+        labels = dict(_dict(dep.get("labels")))
+        hosts = tuple(
+            self.host(layer.over(h), h, dep["name"], dep["provider"], labels) for h in dep["hosts"]
+        )
+        res = dep.get("resources")
+        resources = None
+        if isinstance(res, dict):
+            resources = Resources(
+                cpu_cores=float(res["cpu_cores"]) if "cpu_cores" in res else None,
+                memory_bytes=parse_size(res["memory"]) if "memory" in res else None,
+                storage_bytes=parse_size(res["storage"]) if "storage" in res else None,
+            )
+        return Deployment(
+            name=dep["name"],
+            provider=dep["provider"],
+            labels=MappingProxyType(labels),
+            resources=resources,
+            hosts=hosts,
+        )
+
+    def host(
+        self,
+        layer: _Layer,
+        host: dict[str, Any],
+        deployment: str,
+        provider: str,
+        labels: dict[str, str],
+    ) -> Host:
+        return Host(
+            name=host["name"],
+            address=host.get("address", host["name"]),
+            deployment=deployment,
+            provider=provider,
+            labels=MappingProxyType({**labels, **_dict(host.get("labels"))}),
+            ssh=self.ssh(layer.ssh),
+            scrape_interval_seconds=parse_duration(layer.scrape_interval),
+            scrape_interval=layer.scrape_interval,
+            maintenance=bool(host.get("maintenance", False)),
+            thresholds=_thresholds(layer),
+            modules=layer.modules,
+            collectors_enable=layer.enable,
+            collectors_disable=layer.disable,
+            options=Options(**layer.options),
+        )
+
+    def ssh(self, raw: Mapping[str, Any]) -> SSHSettings:
+        def path(key: str) -> str | None:
+            value = raw.get(key)
+            return str(resolve_path(value, self.base_dir)) if value else None
+
+        timeout = raw.get("connect_timeout", 5.0)
+        return SSHSettings(
+            user=raw.get("user"),
+            port=int(raw.get("port", 22)),
+            identity_file=path("identity_file"),
+            passphrase_env=raw.get("passphrase_env"),
+            passphrase_file=path("passphrase_file"),
+            use_agent=bool(raw.get("use_agent", True)),
+            known_hosts=cast(KnownHosts, raw.get("known_hosts", "strict")),
+            known_hosts_file=path("known_hosts_file"),
+            connect_timeout_seconds=(
+                parse_duration(timeout) if isinstance(timeout, str) else float(timeout)
+            ),
+        )

@@ -1,0 +1,64 @@
+"""The inventories shipped in exporters/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleetwatch.errors import ConfigErrors
+from fleetwatch.inventory import load_inventory
+
+EXPORTERS = Path(__file__).parents[2] / "exporters"
+EXAMPLE = EXPORTERS / "fleet.example.yaml"
+
+
+def test_local_inventory_loads_anywhere() -> None:
+    inv = load_inventory(EXPORTERS / "fleet.local.yaml")
+    [host] = inv.hosts()
+    assert host.name == "localhost"
+    assert host.modules == ("local",)
+
+
+def test_example_fails_only_for_missing_key_files() -> None:
+    with pytest.raises(ConfigErrors) as info:
+        load_inventory(EXAMPLE)
+    errors = info.value.errors
+    assert errors
+    for error in errors:
+        assert error.message.startswith(f"{EXAMPLE}:{error.line}: ")
+        assert error.key.rsplit(".", 1)[-1] in {
+            "identity_file",
+            "passphrase_file",
+            "known_hosts_file",
+        }
+        assert "file not found" in error.message
+    assert {e.key for e in errors} >= {"defaults.ssh.identity_file"}
+
+
+def test_example_loads_when_the_files_exist(home: Path) -> None:
+    (home / ".ssh").mkdir()
+    (home / ".config" / "fleetwatch").mkdir(parents=True)
+    for name in (
+        ".ssh/fleetwatch_ed25519",
+        ".ssh/fleetwatch_aws_ed25519",
+        ".ssh/known_hosts_aws",
+        ".config/fleetwatch/aws_key_passphrase",
+    ):
+        (home / name).write_text("x\n")
+    inv = load_inventory(EXAMPLE)
+    assert {d.provider for d in inv.deployments} == {"hetzner", "aws"}
+    assert len(inv.deployments) == 3
+    assert any(h.maintenance for h in inv.hosts())
+    assert len(inv.targets()) == len(inv.hosts())
+    for dep in inv.deployments:
+        assert dep.resources is not None
+        assert {"env", "team", "region"} <= set(dep.labels)
+
+
+def test_example_structure_without_file_checks() -> None:
+    inv = load_inventory(EXAMPLE, check_files=False)
+    db = inv.host("shop-db-1")
+    assert db.thresholds.memory == 98
+    assert db.ssh.passphrase_env == "FLEETWATCH_SSH_PASSPHRASE"
+    assert db.options.textfile_directory.startswith("/")
