@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from fleetwatch.exporters.families import Families
+from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.collectors.dmi import DmiCollector
+from fleetwatch.exporters.host.snapshot import Snapshot
+
+FIXTURES = Path(__file__).parents[3] / "fixtures"
+
+
+def dmi_files() -> dict[str, str]:
+    base = FIXTURES / "sys/class/dmi/id"
+    return {f"/sys/class/dmi/id/{p.name}": p.read_text() for p in sorted(base.iterdir())}
+
+
+def collect(files: dict[str, str]) -> Families:
+    out = Families()
+    DmiCollector().collect(Snapshot(files=files), out, Options())
+    return out
+
+
+def test_labels_as_node_exporter_emits_them() -> None:
+    out = collect(dmi_files())
+    [(labels, value)] = out.samples("node_dmi_info")
+    assert value == 1
+    assert labels["bios_version"] == "N2HET58W (1.41 )"
+    assert labels["system_vendor"] == "LENOVO"
+    assert labels["product_sku"] == "LENOVO_MT_20QD_BU_Think_FM_ThinkPad X1 Carbon 7th"
+    assert labels["product_serial"] == ""  # root-only file, unreadable
+    assert len(labels) == 20
+
+
+def test_no_dmi_no_sample() -> None:
+    assert len(collect({})) == 0
+    # a binary junk value is still just a label value, never an exception
+    assert len(collect({"/sys/class/dmi/id/bios_vendor": "\x00\xff\n"})) == 1
