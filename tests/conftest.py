@@ -1,4 +1,4 @@
-"""Session fixtures: real servers (from tests/servers.py) started once per session, stopped by PID."""
+"""Session fixtures: real servers (tests/servers.py) started once per session, stopped by PID."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from fleetwatch.exporters.host.collectors.base import Options
 from servers import NodeExporter, Sshd, require
 
 
@@ -21,7 +22,16 @@ def sshd() -> Iterator[Sshd]:
 def node_exporter() -> Iterator[NodeExporter]:
     """Debian's prometheus-node-exporter: the reference fleetwatch is measured against."""
     require("prometheus-node-exporter")
-    with NodeExporter() as server:
+    # Debian patches node_exporter's defaults (it excludes lo, /run, /mnt, /media): run it with
+    # upstream's defaults, which are fleetwatch's, so both read the same devices and mounts.
+    opts = Options()
+    upstream = [
+        f"--collector.filesystem.mount-points-exclude={opts.mount_points_exclude}",
+        f"--collector.filesystem.fs-types-exclude={opts.fs_types_exclude}",
+        f"--collector.diskstats.device-exclude={opts.diskstats_device_exclude}",
+        "--collector.netdev.device-exclude=",
+    ]
+    with NodeExporter(extra_args=upstream) as server:
         yield server
 
 

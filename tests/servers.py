@@ -366,6 +366,27 @@ class Server:
         return f"<{type(self).__name__} {self.name} {state}>"
 
 
+def _descendants(root: int) -> list[int]:
+    """PIDs of every live descendant of ``root`` (read from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(ppid, []).append(int(entry))
+    found: list[int] = []
+    todo = [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def _killpg(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
@@ -487,6 +508,19 @@ class Sshd(Server):
 
     def command(self) -> list[str]:
         return [SSHD, "-D", "-e", "-f", str(self.config_path)]
+
+    def stop(self, grace: float = STOP_GRACE) -> int | None:
+        """Stop sshd AND its per-connection processes, as when the host goes down.
+
+        sshd's session children call setsid(), so the process group does not reach them; a
+        plain ``systemctl stop ssh`` would leave them (and pooled connections) alive.
+        """
+        sessions = _descendants(self.pid) if self.alive and self.pid else []
+        code = super().stop(grace)
+        for pid in sessions:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return code
 
     def ssh_argv(self, *command: str, host: str | None = None) -> list[str]:
         """argv of an ``ssh`` client call running ``command`` on this server as ``user``.
@@ -698,3 +732,49 @@ class Prometheus(Server):
 def sample_values(result: Iterable[Mapping[str, Any]]) -> list[float]:
     """The float values of an instant-query result."""
     return [float(sample["value"][1]) for sample in result]
+
+
+# --------------------------------------------------------------------------------------------
+# fleetwatch's own exporter, as a separate process (as users run it)
+# --------------------------------------------------------------------------------------------
+
+
+class FleetwatchExporter(Server):
+    """``fleetwatch exporter --config FILE`` on a free loopback port."""
+
+    name = "fleetwatch-exporter"
+
+    def __init__(
+        self, inventory_yaml: str, *, port: int | None = None, workdir: Path | str | None = None
+    ) -> None:
+        super().__init__(workdir=workdir)
+        self.host = "127.0.0.1"
+        self.port = port if port is not None else free_port()
+        self.inventory_path = self.workdir / "fleet.yaml"
+        self.inventory_path.write_text(inventory_yaml)
+        self.start_timeout = 30.0
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    def command(self) -> list[str]:
+        import sys
+
+        return [
+            sys.executable,
+            "-m",
+            "fleetwatch",
+            "exporter",
+            "--config",
+            str(self.inventory_path),
+            "--listen",
+            self.address,
+        ]
+
+    def is_ready(self) -> bool:
+        return http_ok(f"{self.url}/-/healthy")

@@ -9,7 +9,7 @@ import time
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import generate_latest
 
 from fleetwatch.errors import ProbeError, UsageError
 from fleetwatch.exporters import registry
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: the text format node_exporter answers with (Prometheus 2.x parses it natively)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 DEFAULT_TIMEOUT = 10.0
 #: time kept back from Prometheus' scrape timeout to write the answer
 TIMEOUT_MARGIN = 0.5
@@ -127,7 +129,7 @@ class Exporter:
 
     async def _metrics(self, request: web.Request) -> web.Response:
         body = generate_latest(self.metrics.registry)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def _probe(self, request: web.Request) -> web.Response:
         target = request.query.get("target", "")
@@ -143,7 +145,7 @@ class Exporter:
             log.warning("%s", exc)
             return web.Response(status=503, text=f"{exc}\n")
         body = generate_latest(result.families)
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def _index(self, request: web.Request) -> web.Response:
         rows = "".join(

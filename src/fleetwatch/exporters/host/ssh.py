@@ -150,12 +150,13 @@ class SSHPool:
         ssh = host.ssh
         options: dict[str, Any] = {
             "port": ssh.port,
-            "username": ssh.user,
             "known_hosts": None if ssh.known_hosts == "off" else (ssh.known_hosts_file or ()),
             "agent_path": () if ssh.use_agent else None,
             "keepalive_interval": 30,
             "keepalive_count_max": 3,
         }
+        if ssh.user:  # else asyncssh uses the local user name, as ssh(1) does
+            options["username"] = ssh.user
         if ssh.identity_file:
             options["client_keys"] = [ssh.identity_file]
         passphrase = ssh.passphrase()

@@ -46,6 +46,7 @@ _MODULES = (
     "edac",
     "mdadm",
     "textfile",
+    "selinux",
 )
 
 _cache: list[Collector] | None = None

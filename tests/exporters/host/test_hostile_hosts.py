@@ -1,0 +1,170 @@
+"""Hosts that misbehave must not block or crash any other probe.
+
+The hostile hosts are real SSH servers (asyncssh, in this process) whose "shell" misbehaves,
+and a raw TCP listener that accepts and never speaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import asyncssh
+import pytest
+
+from fleetwatch.errors import ProbeError
+from fleetwatch.exporters.host.module import HostModule
+from fleetwatch.exporters.host.ssh import SSHPool
+from fleetwatch.inventory import Host, SSHSettings
+
+Behaviour = Callable[[Any], Any]
+
+
+async def _garbage(process: Any) -> None:
+    process.stdout.write(b"\x00\xff garbage \x1b[31m no markers here\n" * 100)
+    process.exit(0)
+
+
+async def _truncated(process: Any) -> None:
+    # what a host that dies mid-output sends: the start of a real answer, then EOF
+    command = process.command or ""
+    nonce = command.split("@@FW@@")[1].split("@@")[0] if "@@FW@@" in command else "x"
+    process.stdout.write(f"\n@@FW@@{nonce}@@files\n==> /proc/stat <==\ncpu  1 2".encode())
+    process.exit(0)
+
+
+_release = asyncio.Event()
+
+
+async def _silent(process: Any) -> None:
+    await _release.wait()  # accepts the command, never answers (until the test ends)
+    process.exit(0)
+
+
+class _Server(asyncssh.SSHServer):
+    def begin_auth(self, username: str) -> bool:
+        return True  # public key below
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def validate_public_key(self, username: str, key: Any) -> bool:
+        return True
+
+
+async def _start(behaviour: Behaviour, host_key: Any) -> tuple[Any, int]:
+    server = await asyncssh.create_server(
+        _Server,
+        "127.0.0.1",
+        0,
+        server_host_keys=[host_key],
+        process_factory=behaviour,
+        encoding=None,
+    )
+    port = server.sockets[0].getsockname()[1]
+    return server, port
+
+
+@pytest.fixture
+async def keys(tmp_path: Path) -> AsyncIterator[tuple[Any, Path, Path]]:
+    host_key = asyncssh.generate_private_key("ssh-ed25519")
+    client_key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = tmp_path / "id_ed25519"
+    client_key.write_private_key(str(key_path))
+    known = tmp_path / "known_hosts"
+    yield host_key, key_path, known
+
+
+def _host(name: str, port: int, key: Path, known: Path) -> Host:
+    return Host(
+        name=name,
+        address="127.0.0.1",
+        deployment="test",
+        provider="local",
+        labels={},
+        ssh=SSHSettings(
+            user="fw",
+            port=port,
+            identity_file=str(key),
+            use_agent=False,
+            known_hosts_file=str(known),
+            connect_timeout_seconds=2.0,
+        ),
+        scrape_interval_seconds=15,
+        scrape_interval="15s",
+    )
+
+
+def _trust(known: Path, host_key: Any, ports: list[int]) -> None:
+    line = host_key.export_public_key("openssh").decode().strip()
+    known.write_text("".join(f"[127.0.0.1]:{p} {line}\n" for p in ports))
+
+
+async def test_garbage_truncation_and_silence_fail_cleanly_and_in_parallel(keys: Any) -> None:
+    host_key, key_path, known = keys
+    servers = [await _start(b, host_key) for b in (_garbage, _truncated, _silent)]
+    # a raw listener: accepts TCP and never sends the SSH banner
+    writers: list[asyncio.StreamWriter] = []
+
+    async def hang(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writers.append(writer)
+        await _release.wait()
+        writer.close()
+
+    _release.clear()
+    hung = await asyncio.start_server(hang, "127.0.0.1", 0)
+    hung_port = hung.sockets[0].getsockname()[1]
+    _trust(known, host_key, [p for _, p in servers])
+    module = HostModule("ssh", "test", SSHPool(max_concurrency=8))
+    hosts = [
+        _host(n, p, key_path, known) for n, (_, p) in zip(("g", "t", "s"), servers, strict=True)
+    ]
+    hosts.append(_host("hung", hung_port, key_path, known))
+    try:
+        t0 = time.monotonic()
+        results = await asyncio.gather(
+            *(module.probe(h, timeout=2.0) for h in hosts), return_exceptions=True
+        )
+        elapsed = time.monotonic() - t0
+    finally:
+        await module.close()
+        _release.set()
+        for server, _ in servers:
+            server.close()
+            await server.wait_closed()
+        hung.close()
+        await hung.wait_closed()
+        await asyncio.sleep(0.05)  # let the handlers see the release and close
+    reasons = {
+        h.name: r.reason for h, r in zip(hosts, results, strict=True) if isinstance(r, ProbeError)
+    }
+    assert reasons == {
+        "g": "bad_output",
+        "t": "bad_output",
+        "s": "timeout",
+        "hung": "timeout",
+    }, results
+    assert all(isinstance(r, ProbeError) for r in results)
+    # all four ran at once: the slow ones cost their own deadline, not the sum of them
+    assert elapsed < 3.5
+    messages = [str(r) for r in results]
+    assert "no start marker" in messages[0]
+    assert "truncated" in messages[1]
+
+
+async def test_unknown_host_key_is_refused(keys: Any) -> None:
+    host_key, key_path, known = keys
+    server, port = await _start(_garbage, host_key)
+    known.write_text("")  # strict by default: nothing trusted
+    module = HostModule("ssh", "test", SSHPool())
+    try:
+        with pytest.raises(ProbeError) as err:
+            await module.probe(_host("x", port, key_path, known), timeout=3.0)
+    finally:
+        await module.close()
+        server.close()
+        await server.wait_closed()
+    assert err.value.reason == "host_key_not_verifiable"
