@@ -24,6 +24,7 @@ from collections.abc import Iterable
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.script_vars import ARCH_VAR
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9_.:@+*?\[\]/-]*$")
@@ -57,6 +58,9 @@ def build_script(collectors: Iterable[Collector], opts: Options, nonce: str) -> 
     mark = f"@@FW@@{nonce}@@"
     lines = [
         "LC_ALL=C; export LC_ALL",
+        # the machine name, without a fork where the kernel offers it (Linux >= 6.1)
+        f"{ARCH_VAR}=; read {ARCH_VAR} 2>/dev/null </proc/sys/kernel/arch"
+        f" || {ARCH_VAR}=$(uname -m)",
         f"printf '\\n%s\\n' '{mark}files'",
         f"head -n {_MAX_LINES} /dev/null {' '.join(files)} 2>/dev/null",
     ]

@@ -56,15 +56,15 @@ def test_units_follow_sta_nano_and_ppm_scaling() -> None:
 def test_snippet_has_no_single_quote_and_runs() -> None:
     assert "'" not in PYTHON
     run = subprocess.run(["sh", "-c", SNIPPET], capture_output=True, text=True, timeout=30)
-    if run.stdout.strip() == "no python3":
-        pytest.skip("no python3 on this machine")
+    if run.stdout.strip() == "no perl or python3":
+        pytest.skip("no perl or python3 on this machine")
     assert parse_timex(run.stdout)["tick"] > 0
 
 
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("no python3\n", "python3 not available"),
+        ("no perl or python3\n", "neither perl nor python3"),
         ("errno 1\n", "errno 1"),
         ("state 5\noffset x\n", "unexpected line"),
         ("state 5\n", "missing fields"),
@@ -75,3 +75,26 @@ def test_snippet_has_no_single_quote_and_runs() -> None:
 def test_garbage_is_a_parse_error(text: str, match: str) -> None:
     with pytest.raises(ParseError, match=match):
         collect(text)
+
+
+def test_perl_and_python_read_the_same_struct() -> None:
+    """The perl syscall() path decodes struct timex exactly as the ctypes path does."""
+    import platform
+    import shutil
+
+    if platform.machine() not in ("x86_64", "aarch64") or not shutil.which("perl"):
+        pytest.skip("perl path needs perl on x86_64 / aarch64")
+    python = shutil.which("python3", path="/usr/bin") or "python3"
+    via_perl = subprocess.run(
+        ["sh", "-c", f"FW_ARCH={platform.machine()}\n{SNIPPET}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    ).stdout
+    via_python = subprocess.run(
+        [python, "-I", "-S", "-c", PYTHON], capture_output=True, text=True, timeout=30
+    ).stdout
+    a, b = parse_timex(via_perl), parse_timex(via_python)
+    for field in ("time_sec", "time_usec"):  # read a few ms apart
+        a.pop(field), b.pop(field)
+    assert a == b

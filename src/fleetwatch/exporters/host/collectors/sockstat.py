@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.script_vars import ARCH_VAR
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 SOCKSTAT = "/proc/net/sockstat"
@@ -114,7 +115,13 @@ class SockstatCollector(Collector):
         return (SOCKSTAT, SOCKSTAT6)
 
     def commands(self, opts: Options) -> dict[str, str]:
-        return {PAGESIZE_COMMAND: "getconf PAGESIZE 2>/dev/null"}
+        # x86 pages are always 4 KiB: no fork there; elsewhere (arm64: 4, 16 or 64 KiB) ask
+        return {
+            PAGESIZE_COMMAND: (
+                f'case "${ARCH_VAR}" in x86_64|i?86) echo 4096;; '
+                "*) getconf PAGESIZE 2>/dev/null;; esac"
+            )
+        }
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         page_size = parse_page_size(snap.command(PAGESIZE_COMMAND))

@@ -15,10 +15,11 @@ from __future__ import annotations
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, counter, gauge
 from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.script_vars import ARCH_VAR
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 CMD = "timex"
-NO_PYTHON = "no python3"
+NO_PYTHON = "no perl or python3"
 TIME_ERROR = 5  # adjtimex's return value when the clock is not synchronized
 STA_NANO = 0x2000  # offset and jitter are in ns instead of us
 MICRO = 1_000_000.0
@@ -47,10 +48,23 @@ else:
     for n, _ in F:
         print(n, getattr(t, n))
 """
+# The same read through perl's syscall(), about 4x cheaper to start than python3 (perl-base is
+# essential on Debian and Ubuntu).  Only for LP64 Linux ABIs whose adjtimex number is known:
+# struct timex is then ints padded to 8 bytes between 64-bit longs, 208 bytes in all.
+PERL = (
+    'my $b = "\\0" x 256; my $r = syscall($ARGV[0], $b); '
+    'if ($r < 0) { print "errno ", $! + 0, "\\n"; exit } print "state $r\\n"; '
+    'my @v = unpack("i x4 q4 i x4 q3 q2 q3 i x4 q5 i", $b); '
+    "my @n = qw(modes offset freq maxerror esterror status constant precision tolerance "
+    "time_sec time_usec tick ppsfreq jitter shift stabil jitcnt calcnt errcnt stbcnt tai); "
+    'for my $i (0 .. $#n) { print "$n[$i] $v[$i]\\n" }'
+)
 SNIPPET = (
-    "if command -v python3 >/dev/null 2>&1; then python3 -I -S -c '"
+    f'case "${ARCH_VAR}" in x86_64) nr=159;; aarch64|riscv64|loongarch64) nr=171;; *) nr=;; esac\n'
+    'if [ -n "$nr" ] && command -v perl >/dev/null 2>&1; then perl -e \'' + PERL + '\' "$nr"\n'
+    "elif command -v python3 >/dev/null 2>&1; then python3 -I -S -c '"
     + PYTHON
-    + f"'; else echo '{NO_PYTHON}'; fi"
+    + f"'\nelse echo '{NO_PYTHON}'; fi"
 )
 
 SYNC_STATUS = gauge(
@@ -94,7 +108,7 @@ FIELDS = (
 def parse_timex(text: str) -> dict[str, int]:
     """The raw fields the snippet printed (``state`` is adjtimex's return value)."""
     if text.strip() == NO_PYTHON:
-        raise ParseError("timex", "python3 not available on the host")
+        raise ParseError("timex", "neither perl nor python3 is available on the host")
     raw: dict[str, int] = {}
     for line in text.splitlines():
         key, _, value = line.partition(" ")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, gauge
 from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.script_vars import ARCH_VAR
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 KERNEL = "/proc/sys/kernel"
@@ -48,7 +49,7 @@ class UnameCollector(Collector):
         return tuple(f"{KERNEL}/{name}" for name in FIELDS.values())
 
     def commands(self, opts: Options) -> dict[str, str]:
-        return {CMD: "uname -m"}
+        return {CMD: f'printf "%s\\n" "${ARCH_VAR}"'}
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         values = {
