@@ -17,7 +17,7 @@ from typing import Literal
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-MetricType = Literal["counter", "gauge", "untyped", "info"]
+MetricType = Literal["counter", "gauge", "untyped", "info", "histogram", "summary"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,15 @@ class Spec:
     type: MetricType
     help: str
     labels: tuple[str, ...] = ()
+
+    @property
+    def sample_names(self) -> tuple[str, ...]:
+        """The names this family's samples carry in the exposition."""
+        if self.type == "histogram":
+            return (f"{self.name}_bucket", f"{self.name}_sum", f"{self.name}_count")
+        if self.type == "summary":
+            return (self.name, f"{self.name}_sum", f"{self.name}_count")
+        return (self.name,)
 
     @property
     def family_name(self) -> str:

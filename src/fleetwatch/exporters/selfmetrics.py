@@ -9,6 +9,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from fleetwatch import __version__
+from fleetwatch.exporters.families import Spec, counter, gauge
 
 #: reasons counted from the start, so that rate() works before the first failure
 KNOWN_REASONS = (
@@ -77,3 +78,26 @@ class SelfMetrics:
                 self.probes.labels(module, outcome)
             for reason in KNOWN_REASONS:
                 self.errors.labels(module, reason)
+
+
+def self_specs() -> list[Spec]:
+    """The families served on the exporter's own ``/metrics`` (for the metric catalog)."""
+    return [
+        counter("fleetwatch_probes_total", "Probes by module and outcome.", "module", "outcome"),
+        Spec(
+            "fleetwatch_probe_duration_seconds",
+            "histogram",
+            "Duration of probes, by module.",
+            ("module",),
+        ),
+        counter("fleetwatch_probe_errors_total", "Failed probes.", "module", "reason"),
+        counter("fleetwatch_collector_errors_total", "Failed collectors.", "module", "collector"),
+        gauge("fleetwatch_pool_connections", "Open pooled connections.", "module"),
+        gauge("fleetwatch_build_info", "fleetwatch version.", "version"),
+        gauge("process_resident_memory_bytes", "Resident memory size in bytes."),
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes."),
+        counter("process_cpu_seconds_total", "Total user and system CPU time in seconds."),
+        gauge("process_start_time_seconds", "Start time of the process since unix epoch."),
+        gauge("process_open_fds", "Number of open file descriptors."),
+        gauge("process_max_fds", "Maximum number of open file descriptors."),
+    ]
