@@ -10,6 +10,7 @@ from fleetwatch.inventory.model import (
     Inventory,
     Resources,
     SSHSettings,
+    Stack,
     Thresholds,
 )
 
@@ -20,6 +21,7 @@ __all__ = [
     "Inventory",
     "Resources",
     "SSHSettings",
+    "Stack",
     "Thresholds",
     "default_inventory",
     "inventory_from_text",

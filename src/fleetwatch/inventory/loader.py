@@ -33,6 +33,7 @@ from fleetwatch.inventory.model import (
     KnownHosts,
     Resources,
     SSHSettings,
+    Stack,
     Thresholds,
 )
 from fleetwatch.inventory.yamlpos import Document, JsonPath, format_path, load_yaml
@@ -578,7 +579,8 @@ class _Builder:
             options=Options(**top.options),
         )
         deployments = tuple(self.deployment(top, d) for d in data["deployments"])
-        return Inventory(path=path, deployments=deployments, defaults=defaults)
+        stack = Stack(**_dict(data.get("stack")))
+        return Inventory(path=path, deployments=deployments, defaults=defaults, stack=stack)
 
     def deployment(self, top: _Layer, dep: dict[str, Any]) -> Deployment:
         layer = top.over(dep)

@@ -131,12 +131,24 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class Stack:
+    """Where the parts of the monitoring stack reach each other."""
+
+    exporter: str = "127.0.0.1:9717"
+    prometheus_url: str = "http://127.0.0.1:9090"
+    alertmanager_url: str = "http://127.0.0.1:9093"
+    loki_url: str | None = None
+    grafana_url: str = "http://127.0.0.1:3000"
+
+
+@dataclass(frozen=True)
 class Inventory:
     """A whole ``fleet.yaml``; ``path`` is the file it came from (``<embedded>`` if none)."""
 
     path: str
     deployments: tuple[Deployment, ...]
     defaults: Defaults = field(default_factory=Defaults)
+    stack: Stack = field(default_factory=Stack)
 
     def hosts(self) -> list[Host]:
         """Every host, in file order."""
