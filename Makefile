@@ -13,9 +13,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-## run: the exporter watching this machine (embedded default inventory), until Ctrl-C
+## run: build, validate and start the local stack (exporter + Prometheus) watching this
+## machine with no setup (embedded default inventory), until Ctrl-C
 run: $(STAMP)
-	$(BIN)/fleetwatch exporter
+	$(BIN)/fleetwatch up
 
 ## system-deps: the real servers the tests start (apt as root; idempotent)
 system-deps:

@@ -36,12 +36,15 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fleetwatch.cli import exporter_cmds, inventory_cmds
+    from fleetwatch.cli import build_cmds, exporter_cmds, inventory_cmds, stack_cmds
 
     cli.add_command(exporter_cmds.exporter)
     cli.add_command(exporter_cmds.probe)
     cli.add_command(exporter_cmds.modules)
     cli.add_command(inventory_cmds.inventory)
+    cli.add_command(build_cmds.build)
+    cli.add_command(stack_cmds.up)
+    cli.add_command(stack_cmds.down)
 
 
 _register()

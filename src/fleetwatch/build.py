@@ -1,0 +1,73 @@
+"""``fleetwatch build``: inventory + content (dashboards/, provisioning/) → build/.
+
+Layout of the output (deterministic: same input → byte-identical files)::
+
+    prometheus/prometheus.yml  prometheus/targets/<job>.json  prometheus/rules/*.yml
+    grafana/provisioning/{datasources,dashboards}/*.yaml
+    grafana/dashboards/<folder>/<dashboard>.json
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fleetwatch.errors import ConfigError
+from fleetwatch.inventory import Inventory
+from fleetwatch.provisioning.grafana import DEFAULT_DASHBOARDS_PATH, write_grafana_provisioning
+from fleetwatch.provisioning.prometheus import write_prometheus
+
+#: the generated subtrees; rebuilt from scratch so that a removed source leaves no stale file
+GENERATED = ("prometheus", "grafana")
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: list[Path] = field(default_factory=list)
+
+    def count(self, subdir: str) -> int:
+        prefix = self.out / subdir
+        return sum(1 for f in self.files if f.is_relative_to(prefix))
+
+
+def build(
+    inventory: Inventory,
+    content: Path,
+    out: Path,
+    *,
+    grafana_dashboards_path: str = DEFAULT_DASHBOARDS_PATH,
+) -> BuildResult:
+    """Compile everything into ``out``.  Raises ConfigError(s) naming the bad source."""
+    from fleetwatch.dashboards.pipeline import build_dashboards
+
+    dashboards_src = content / "dashboards"
+    if not dashboards_src.is_dir():
+        raise ConfigError(str(dashboards_src), "no dashboards folder (use --content DIR)")
+    if out.resolve() in (content.resolve(), dashboards_src.resolve()):
+        raise ConfigError(str(out), "the output folder must not be a content folder")
+    staging = out.with_name(out.name + ".tmp")
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    try:
+        files = write_prometheus(inventory, staging / "prometheus")
+        files += write_grafana_provisioning(
+            inventory,
+            staging / "grafana" / "provisioning",
+            content / "provisioning",
+            grafana_dashboards_path,
+        )
+        files += build_dashboards(dashboards_src, staging / "grafana" / "dashboards")
+        # swap in the new tree only once everything built: a failed build keeps the old one
+        out.mkdir(parents=True, exist_ok=True)
+        for sub in GENERATED:
+            if (out / sub).exists():
+                shutil.rmtree(out / sub)
+            if (staging / sub).exists():
+                (staging / sub).rename(out / sub)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    moved = [out / f.relative_to(staging) for f in files]
+    return BuildResult(out, sorted(moved))

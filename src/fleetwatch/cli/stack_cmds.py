@@ -1,0 +1,114 @@
+"""``fleetwatch up`` and ``fleetwatch down``."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import click
+
+STATE_DIR = ".fleetwatch"
+
+
+@click.command()
+@click.option(
+    "--inventory",
+    "inventory_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Inventory (fleet.yaml). Default: this machine (the embedded inventory).",
+)
+@click.option("-o", "--output", default="build", show_default=True, help="Build folder.")
+@click.option(
+    "--content",
+    default=".",
+    show_default=True,
+    help="Folder holding dashboards/ and provisioning/.",
+)
+@click.option(
+    "--state-dir",
+    default=STATE_DIR,
+    show_default=True,
+    help="Where PIDs, logs and Prometheus' data go.",
+)
+@click.option("--detach", is_flag=True, help="Return once started; stop with `fleetwatch down`.")
+@click.option("--no-validate", is_flag=True, help="Skip `fleetwatch validate` of the build.")
+def up(inventory_path: str | None, output: str, content: str, state_dir: str, detach: bool,
+       no_validate: bool) -> None:  # fmt: skip
+    """Build, validate, start the exporter and Prometheus, print a status table."""
+    from fleetwatch import stack
+    from fleetwatch.build import build
+    from fleetwatch.errors import ToolError
+    from fleetwatch.inventory import default_inventory, load_inventory
+
+    inv = load_inventory(inventory_path) if inventory_path else default_inventory()
+    out, state = Path(output), Path(state_dir)
+    if stack.StackState.load(state).services:
+        stack.stop(state)  # a previous `up` that was not taken down
+    result = build(inv, Path(content), out)
+    click.echo(f"built {out}/: {len(result.files)} files from {inv.path}")
+    if not no_validate:
+        _validate(out)
+    current = stack.StackState()
+    try:
+        current.services.append(stack.start_exporter(inventory_path, inv, state))
+        current.save(state)
+        try:
+            current.services.append(stack.start_prometheus(inv, out, state))
+            current.save(state)
+        except ToolError as exc:
+            click.echo(f"fleetwatch: {exc}\nrunning the exporter alone.", err=True)
+    except BaseException:
+        stack.stop(state)
+        raise
+    for svc in current.services:
+        click.echo(f"  {svc.name:<11} {svc.url}   (log: {svc.log})")
+    prom = current.url("prometheus")
+    if prom:
+        click.echo("waiting for the first scrapes...")
+        click.echo(stack.status_table(stack.wait_for_first_scrapes(prom, timeout=20)))
+        click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")
+    click.echo(
+        "  Grafana: docker compose -f deploy/docker-compose.yml up (provisioned from build/)"
+    )
+    if detach:
+        click.echo("running in the background; `fleetwatch down` stops it.")
+        return
+    click.echo("Ctrl-C to stop.")
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the stack as Ctrl-C does
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        names = stack.stop(state)
+        click.echo(f"stopped: {', '.join(names)}")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _validate(out: Path) -> None:
+    from fleetwatch.errors import FleetwatchError
+    from fleetwatch.validate.engine import validate
+
+    findings = validate([out], exceptions=None, promtool=None)
+    errors = [f for f in findings if f.severity == "error"]
+    for f in findings:
+        click.echo(f"  {f.file}: {f.severity} {f.rule} {f.location}: {f.message}", err=True)
+    if errors:
+        raise FleetwatchError(f"validation of {out}/ found {len(errors)} errors (see above)")
+    click.echo(f"validated {out}/: {len(findings)} findings, none an error")
+
+
+@click.command()
+@click.option("--state-dir", default=STATE_DIR, show_default=True)
+def down(state_dir: str) -> None:
+    """Stop what `fleetwatch up` started."""
+    from fleetwatch import stack
+
+    names = stack.stop(Path(state_dir))
+    click.echo(f"stopped: {', '.join(names)}" if names else "nothing was running")

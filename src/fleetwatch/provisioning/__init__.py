@@ -1,0 +1,1 @@
+"""Provisioning: Prometheus configuration and Grafana provisioning compiled from the inventory."""

@@ -1,0 +1,143 @@
+"""prometheus.yml, file_sd target files and the inventory's recording rules.
+
+One scrape job per (module, interval), named ``<module>_<interval>`` (``ssh_15s``), using the
+multi-target pattern: ``__address__`` → ``__param_target`` → ``instance``, then the exporter's
+address.  Every target carries ``deployment``, ``provider``, ``maintenance`` and the
+inventory's own labels, so any panel can be sliced by provider and deployment.  Hosts in
+maintenance are kept and marked (``maintenance="true"``), never dropped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fleetwatch.inventory import Host, Inventory
+from fleetwatch.provisioning.output import write_json, write_yaml
+
+DEFAULT_SCRAPE_TIMEOUT = 10.0
+RULES_DIR = "rules"
+TARGETS_DIR = "targets"
+INVENTORY_RULES = "inventory.yml"
+
+
+def job_name(module: str, interval: str) -> str:
+    return f"{module}_{interval}"
+
+
+def target_labels(host: Host) -> dict[str, str]:
+    labels = {
+        "deployment": host.deployment,
+        "provider": host.provider,
+        "maintenance": "true" if host.maintenance else "false",
+    }
+    labels.update(sorted(host.labels.items()))
+    return labels
+
+
+def jobs(inventory: Inventory) -> dict[str, list[Host]]:
+    """Hosts by scrape job, jobs in a stable order."""
+    by_job: dict[str, list[Host]] = defaultdict(list)
+    for host in inventory.hosts():
+        for module in host.modules:
+            by_job[job_name(module, host.scrape_interval)].append(host)
+    return {name: sorted(by_job[name], key=lambda h: h.name) for name in sorted(by_job)}
+
+
+def _timeout(interval_seconds: float) -> str:
+    seconds = min(interval_seconds, DEFAULT_SCRAPE_TIMEOUT)
+    return f"{int(seconds * 1000)}ms"
+
+
+def _hostport(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def prometheus_config(inventory: Inventory) -> dict[str, Any]:
+    exporter = inventory.stack.exporter
+    scrape_configs: list[dict[str, Any]] = [
+        {
+            "job_name": "fleetwatch",
+            "scrape_interval": inventory.defaults.scrape_interval,
+            "static_configs": [{"targets": [exporter]}],
+        }
+    ]
+    for name, hosts in jobs(inventory).items():
+        module, _, interval = name.rpartition("_")
+        scrape_configs.append(
+            {
+                "job_name": name,
+                "scrape_interval": interval,
+                "scrape_timeout": _timeout(hosts[0].scrape_interval_seconds),
+                "metrics_path": "/probe",
+                "params": {"module": [module]},
+                "file_sd_configs": [{"files": [f"{TARGETS_DIR}/{name}.json"]}],
+                "relabel_configs": [
+                    {"source_labels": ["__address__"], "target_label": "__param_target"},
+                    {"source_labels": ["__param_target"], "target_label": "instance"},
+                    {"target_label": "__address__", "replacement": exporter},
+                ],
+            }
+        )
+    return {
+        "global": {
+            "scrape_interval": inventory.defaults.scrape_interval,
+            "evaluation_interval": inventory.defaults.scrape_interval,
+        },
+        "rule_files": [f"{RULES_DIR}/*.yml"],
+        "alerting": {
+            "alertmanagers": [
+                {"static_configs": [{"targets": [_hostport(inventory.stack.alertmanager_url)]}]}
+            ]
+        },
+        "scrape_configs": scrape_configs,
+    }
+
+
+def file_sd(hosts: list[Host]) -> list[dict[str, Any]]:
+    return [{"targets": [h.name], "labels": target_labels(h)} for h in hosts]
+
+
+def _vector(record: str, value: float, labels: dict[str, str]) -> dict[str, Any]:
+    return {"record": record, "expr": f"vector({value:g})", "labels": labels}
+
+
+def inventory_rules(inventory: Inventory) -> dict[str, Any]:
+    """Inventory facts as series: allocated resources per deployment, maintenance per host."""
+    rules: list[dict[str, Any]] = []
+    for dep in inventory.deployments:
+        labels = {"deployment": dep.name, "provider": dep.provider}
+        res = dep.resources
+        if res is None:
+            continue
+        if res.cpu_cores is not None:
+            rules.append(_vector("deployment:allocated_cpu_cores:inventory", res.cpu_cores, labels))
+        if res.memory_bytes is not None:
+            rules.append(
+                _vector("deployment:allocated_memory_bytes:inventory", res.memory_bytes, labels)
+            )
+        if res.storage_bytes is not None:
+            rules.append(
+                _vector("deployment:allocated_storage_bytes:inventory", res.storage_bytes, labels)
+            )
+    for host in sorted(inventory.hosts(), key=lambda h: h.name):
+        labels = {"instance": host.name, "deployment": host.deployment, "provider": host.provider}
+        rules.append(
+            _vector("instance:maintenance:inventory", 1 if host.maintenance else 0, labels)
+        )
+    return {"groups": [{"name": "fleetwatch-inventory", "rules": rules}]}
+
+
+def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
+    """Write prometheus.yml, targets/*.json and rules/inventory.yml under ``out``."""
+    source = inventory.path
+    written = [write_yaml(out / "prometheus.yml", prometheus_config(inventory), source)]
+    for name, hosts in jobs(inventory).items():
+        written.append(write_json(out / TARGETS_DIR / f"{name}.json", file_sd(hosts)))
+    written.append(
+        write_yaml(out / RULES_DIR / INVENTORY_RULES, inventory_rules(inventory), source)
+    )
+    return written

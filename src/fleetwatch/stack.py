@@ -1,0 +1,204 @@
+"""``fleetwatch up`` / ``down``: the local stack (exporter + Prometheus) from a build.
+
+Processes run in their own sessions; their PIDs and URLs go to ``<state_dir>/stack.json`` so
+``fleetwatch down`` (or Ctrl-C in ``up``) stops exactly what ``up`` started.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from fleetwatch.errors import ToolError
+from fleetwatch.inventory import Inventory
+
+_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+STATE_FILE = "stack.json"
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class Service:
+    name: str
+    pid: int
+    url: str
+    log: str
+
+
+@dataclass
+class StackState:
+    services: list[Service] = field(default_factory=list)
+
+    def save(self, state_dir: Path) -> None:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        data = {"services": [asdict(s) for s in self.services]}
+        (state_dir / STATE_FILE).write_text(json.dumps(data, indent=2) + "\n")
+
+    @classmethod
+    def load(cls, state_dir: Path) -> StackState:
+        path = state_dir / STATE_FILE
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls([Service(**s) for s in data.get("services", [])])
+
+    def url(self, name: str) -> str | None:
+        return next((s.url for s in self.services if s.name == name), None)
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with _HTTP.open(url, timeout=timeout) as resp:
+            return bool(resp.status == 200)
+    except OSError:
+        return False
+
+
+def get_json(url: str, timeout: float = 5.0) -> Any:
+    with _HTTP.open(url, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def wait_until(
+    check: Callable[[], bool], timeout: float, what: str, proc: subprocess.Popen[bytes]
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ToolError(f"{what} exited with code {proc.returncode} while starting")
+        if check():
+            return
+        time.sleep(0.1)
+    raise ToolError(f"{what} not ready after {timeout:.0f}s")
+
+
+def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as fh:
+        return subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def _listen(url_or_hostport: str) -> str:
+    parts = urlsplit(url_or_hostport if "//" in url_or_hostport else f"//{url_or_hostport}")
+    return parts.netloc
+
+
+def start_exporter(inventory_path: str | None, inventory: Inventory, state_dir: Path) -> Service:
+    listen = inventory.stack.exporter
+    argv = [sys.executable, "-m", "fleetwatch", "exporter", "--listen", listen]
+    if inventory_path:
+        argv += ["--config", inventory_path]
+    log = state_dir / "exporter.log"
+    proc = _start(argv, log)
+    url = f"http://{listen}"
+    wait_until(lambda: http_ok(f"{url}/-/healthy"), START_TIMEOUT, "fleetwatch exporter", proc)
+    return Service("exporter", proc.pid, url, str(log))
+
+
+def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
+    binary = shutil.which("prometheus")
+    if binary is None:
+        raise ToolError(
+            "no Prometheus binary on PATH: `apt-get install prometheus` (Debian/Ubuntu), or run "
+            "the whole stack with Docker: docker compose -f deploy/docker-compose.yml up"
+        )
+    listen = _listen(inventory.stack.prometheus_url)
+    log = state_dir / "prometheus.log"
+    argv = [
+        binary,
+        f"--config.file={build_dir / 'prometheus' / 'prometheus.yml'}",
+        f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
+        f"--web.listen-address={listen}",
+        "--web.enable-lifecycle",
+        "--rules.alert.resend-delay=1s",
+    ]
+    proc = _start(argv, log)
+    url = f"http://{listen}"
+    wait_until(lambda: http_ok(f"{url}/-/ready"), START_TIMEOUT, "Prometheus", proc)
+    return Service("prometheus", proc.pid, url, str(log))
+
+
+def stop(state_dir: Path, grace: float = 5.0) -> list[str]:
+    """Stop every service ``up`` recorded; returns their names."""
+    state = StackState.load(state_dir)
+    stopped = []
+    for svc in reversed(state.services):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(svc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + grace
+            while time.monotonic() < deadline and _alive(svc.pid):
+                time.sleep(0.05)
+            if _alive(svc.pid):
+                os.killpg(svc.pid, signal.SIGKILL)
+        stopped.append(svc.name)
+    (state_dir / STATE_FILE).unlink(missing_ok=True)
+    return stopped
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie child of ours counts as gone
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return False
+    return True
+
+
+def targets(prometheus_url: str) -> list[dict[str, str]]:
+    data = get_json(f"{prometheus_url}/api/v1/targets?state=active")
+    rows = []
+    for t in data.get("data", {}).get("activeTargets", []):
+        labels = t.get("labels", {})
+        rows.append(
+            {
+                "job": labels.get("job", ""),
+                "instance": labels.get("instance", ""),
+                "health": t.get("health", ""),
+                "error": t.get("lastError", ""),
+            }
+        )
+    return sorted(rows, key=lambda r: (r["job"], r["instance"]))
+
+
+def wait_for_first_scrapes(prometheus_url: str, timeout: float) -> list[dict[str, str]]:
+    """Targets once none is 'unknown' any more (Prometheus waits a few seconds at first)."""
+    deadline = time.monotonic() + timeout
+    rows: list[dict[str, str]] = []
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError, ValueError):
+            rows = targets(prometheus_url)
+            if rows and all(r["health"] != "unknown" for r in rows):
+                return rows
+        time.sleep(0.25)
+    return rows
+
+
+def status_table(rows: list[dict[str, str]]) -> str:
+    if not rows:
+        return "no targets yet"
+    header = ("JOB", "INSTANCE", "HEALTH", "LAST ERROR")
+    cells = [header, *[(r["job"], r["instance"], r["health"], r["error"][:60]) for r in rows]]
+    widths = [max(len(c[i]) for c in cells) for i in range(4)]
+    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(4)).rstrip() for c in cells]
+    up = sum(r["health"] == "up" for r in rows)
+    lines.append(f"{up} up, {len(rows) - up} down")
+    return "\n".join(lines)
