@@ -101,8 +101,15 @@ def file_sd(hosts: list[Host]) -> list[dict[str, Any]]:
     return [{"targets": [h.name], "labels": target_labels(h)} for h in hosts]
 
 
+def exact(value: float) -> str:
+    """A number as PromQL reads it back exactly (no 2.74878e+11 for 256 GiB)."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
 def _vector(record: str, value: float, labels: dict[str, str]) -> dict[str, Any]:
-    return {"record": record, "expr": f"vector({value:g})", "labels": labels}
+    return {"record": record, "expr": f"vector({exact(value)})", "labels": labels}
 
 
 def inventory_rules(inventory: Inventory) -> dict[str, Any]:
