@@ -48,7 +48,7 @@ class Threshold:
 
 
 @dataclass(frozen=True)
-class Mapping_:
+class ValueMapping:
     """A value mapping: ``value`` shown as ``text`` (and ``color``)."""
 
     value: str
@@ -79,7 +79,7 @@ class Panel:
     unit: str | None = None
     queries: tuple[Query, ...] = ()
     thresholds: tuple[Threshold, ...] = ()
-    mappings: tuple[Mapping_, ...] = ()
+    mappings: tuple[ValueMapping, ...] = ()
     min: float | None = None
     max: float | None = None
     decimals: int | None = None
