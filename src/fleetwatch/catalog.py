@@ -26,6 +26,18 @@ PROMETHEUS_SERIES = frozenset(
 )
 
 
+#: series `fleetwatch build` records from the inventory (rules/inventory.yml); declared here
+#: because a fleet without allocated resources records none of the allocated_* ones
+INVENTORY_SERIES = frozenset(
+    {
+        "deployment:allocated_cpu_cores:inventory",
+        "deployment:allocated_memory_bytes:inventory",
+        "deployment:allocated_storage_bytes:inventory",
+        "instance:maintenance:inventory",
+    }
+)
+
+
 @lru_cache(maxsize=1)
 def module_specs() -> tuple[Spec, ...]:
     from fleetwatch.exporters import registry
@@ -40,4 +52,4 @@ def module_specs() -> tuple[Spec, ...]:
 def known_series(recorded: Iterable[str] = ()) -> frozenset[str]:
     """Sample names queries may use: modules' + the exporter's + Prometheus' + ``recorded``."""
     names = {n for spec in module_specs() for n in spec.sample_names}
-    return frozenset(names | PROMETHEUS_SERIES | set(recorded))
+    return frozenset(names | PROMETHEUS_SERIES | INVENTORY_SERIES | set(recorded))

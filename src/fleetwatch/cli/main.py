@@ -36,7 +36,7 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fleetwatch.cli import build_cmds, exporter_cmds, inventory_cmds, stack_cmds
+    from fleetwatch.cli import build_cmds, exporter_cmds, inventory_cmds, stack_cmds, validate_cmds
 
     cli.add_command(exporter_cmds.exporter)
     cli.add_command(exporter_cmds.probe)
@@ -45,6 +45,7 @@ def _register() -> None:
     cli.add_command(build_cmds.build)
     cli.add_command(stack_cmds.up)
     cli.add_command(stack_cmds.down)
+    cli.add_command(validate_cmds.validate)
 
 
 _register()

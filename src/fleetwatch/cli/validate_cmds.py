@@ -1,0 +1,64 @@
+"""``fleetwatch validate``: lint and prove build output (or any dashboards / rules) for CI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+FORMATS = ("text", "json", "junit", "github")
+
+
+@click.command("validate")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
+    help="text: file:line lines; json; junit: JUnit XML; github: Actions annotations.",
+)  # fmt: skip
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to FILE instead of stdout.",
+)  # fmt: skip
+@click.option(
+    "--exceptions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Accepted findings, each with a reason [default: ./.fleetwatch-exceptions.yaml if any].",
+)  # fmt: skip
+@click.option("--promtool", "promtool_path", metavar="PATH", help="The promtool binary to use.")
+def validate(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    exceptions: Path | None,
+    promtool_path: str | None,
+) -> None:
+    """Validate PATH... (default build/): dashboards, rule files, prometheus.yml.
+
+    Exit status: 0 no errors (warnings allowed), 1 errors found, 5 promtool not available.
+    """
+    from fleetwatch.errors import ToolError
+    from fleetwatch.validate import DEFAULT_EXCEPTIONS_FILE, Promtool, render, run
+
+    targets = list(paths) or [Path("build")]
+    missing = [t for t in targets if not t.exists()]
+    if missing:
+        raise click.BadParameter(f"{missing[0]} does not exist", param_hint="PATH")
+    if exceptions is None and Path(DEFAULT_EXCEPTIONS_FILE).is_file():
+        exceptions = Path(DEFAULT_EXCEPTIONS_FILE)
+    try:
+        tool = Promtool.find(promtool_path) if promtool_path else None
+        result = run(targets, exceptions=exceptions, promtool=tool)
+    except ToolError as exc:
+        click.echo(f"fleetwatch: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    report = render(result.findings, fmt, result.checked)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report, encoding="utf-8")
+        if fmt != "text":
+            from fleetwatch.validate.report import summary
+
+            click.echo(summary(result.findings, result.checked), err=True)
+    else:
+        click.echo(report, nl=False)
+    sys.exit(1 if result.errors else 0)

@@ -1,0 +1,244 @@
+"""``validate``: find what to check under the given paths, check it, return sorted findings.
+
+A path is a build directory (``grafana/dashboards/**/*.json``, ``prometheus/prometheus.yml``,
+``prometheus/rules/*.yml``, ``alertmanager/alertmanager.yml``), a dashboard JSON, a rule file,
+a Prometheus or Alertmanager config, or a folder of those (recursively).  promtool runs once
+for all rule files, once for the config and once for the PromQL of all dashboards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleetwatch.validate import dashboards, promql, rules
+from fleetwatch.validate.exceptions import RULES as EXCEPTION_RULES
+from fleetwatch.validate.exceptions import apply_exceptions, load_exceptions
+from fleetwatch.validate.findings import Finding, normalize
+from fleetwatch.validate.promtool import Amtool, Promtool
+
+_DASHBOARD_KEYS = ("panels", "templating", "schemaVersion", "dashboard", "rows")
+
+
+@dataclass
+class Item:
+    path: Path
+    kind: str  # dashboard rules config alertmanager
+    data: Any = None
+    text: str = ""
+
+    @property
+    def file(self) -> str:
+        return str(self.path)
+
+
+@dataclass
+class Result:
+    findings: list[Finding]
+    checked: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+
+def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
+    """Parse ``path``; ``kind`` None: decide from the content (unknown → a warning)."""
+    file = str(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Finding(file, "parse", f"cannot read: {exc}")]
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, [Finding(file, "schema", f"invalid JSON: {exc.msg}", line=exc.lineno)]
+        if kind is None and isinstance(data, dict) and any(k in data for k in _DASHBOARD_KEYS):
+            kind = "dashboard"
+        elif kind is None and isinstance(data, list):
+            return None, []  # file_sd targets: promtool check config reads them
+    elif path.suffix in (".yml", ".yaml"):
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            return None, [Finding(file, "parse", f"invalid YAML: {exc}".splitlines()[0], line=line)]
+        if kind is None:
+            kind = _yaml_kind(data)
+    if kind is None:
+        msg = "not a dashboard, rule file, Prometheus or Alertmanager config: skipped"
+        return None, [Finding(file, "unknown-file", msg, severity="warning")]
+    return Item(path, kind, data, text), []
+
+
+def _yaml_kind(data: Any) -> str | None:
+    if rules.is_rule_file(data):
+        return "rules"
+    if isinstance(data, dict) and ("scrape_configs" in data or "rule_files" in data):
+        return None if "tests" in data else "config"  # promtool unit-test files are not configs
+    if isinstance(data, dict) and "route" in data and "receivers" in data:
+        return "alertmanager"
+    return None
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Item], list[Finding]]:
+    items: list[Item] = []
+    findings: list[Finding] = []
+
+    seen: set[Path] = set()
+
+    def add(path: Path, kind: str | None) -> None:
+        if path.resolve() in seen:
+            return
+        seen.add(path.resolve())
+        item, found = _load(path, kind)
+        findings.extend(found)
+        if item is not None:
+            items.append(item)
+
+    for path in paths:
+        if path.is_dir() and (
+            (path / "grafana" / "dashboards").is_dir()
+            or (path / "prometheus" / "prometheus.yml").is_file()
+        ):
+            for dash in sorted((path / "grafana" / "dashboards").rglob("*.json")):
+                add(dash, "dashboard")
+            rule_dir = path / "prometheus" / "rules"
+            for rule_file in sorted([*rule_dir.glob("*.yml"), *rule_dir.glob("*.yaml")]):
+                add(rule_file, "rules")
+            for cfg, kind in (("prometheus/prometheus.yml", "config"),
+                              ("alertmanager/alertmanager.yml", "alertmanager")):  # fmt: skip
+                if (path / cfg).is_file():
+                    add(path / cfg, kind)
+        elif path.is_dir():
+            for sub in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in sub.relative_to(path).parts)
+                if sub.is_file() and not hidden:
+                    add(sub, None)
+        elif path.is_file():
+            add(path, None)
+        else:
+            findings.append(Finding(str(path), "parse", "no such file or directory"))
+    return items, findings
+
+
+def _is_rate_interval(range_text: str) -> bool:
+    tokens = promql.tokenize(range_text)
+    return len(tokens) == 1 and promql.var_name(tokens[0].text) == "__rate_interval"
+
+
+def check_queries(
+    queries: Sequence[dashboards.Query],
+    tool: Promtool | None,
+    known: frozenset[str] | None,
+    counters: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """promql-syntax (one promtool run), unknown-metric, rate-interval, counter-without-rate."""
+    exprs = [q.expr for q in queries]
+    errors = promql.check_syntax(exprs, tool) if tool is not None else [None] * len(exprs)
+    out: list[Finding] = []
+    for q, error in zip(queries, errors, strict=True):
+
+        def add(rule: str, msg: str, q: dashboards.Query = q) -> None:
+            out.append(Finding(q.file, rule, f"{q.ref}: {msg}", q.location, "error", q.line))
+
+        if error is not None:
+            shown = q.expr if len(q.expr) <= 160 else q.expr[:157] + "..."
+            add("promql-syntax", f"{error} in {shown!r}")
+            continue
+        names = {n for n in promql.metric_names(q.expr) if promql.PLACEHOLDER_MARK not in n}
+        for name in sorted(names - known if known is not None else ()):
+            add("unknown-metric", f"{name} is not in the catalog (exporters, recording rules)")
+        if not q.panel:
+            continue
+        for func, rng in promql.range_arguments(q.raw, dashboards.RATE_FUNCTIONS):
+            if not _is_rate_interval(rng):
+                add("rate-interval", f"{func}(...[{rng}]): use [$__rate_interval]")
+        bare = {
+            s.name
+            for s in promql.selectors(q.expr)
+            if s.name
+            and (s.name.endswith("_total") or s.name in counters)
+            and not dashboards.COUNTER_OK.intersection(s.calls)
+        }
+        for name in sorted(bare):
+            add("counter-without-rate", f"counter {name} outside rate/irate/increase")
+    return out
+
+
+def validate(
+    paths: list[Path],
+    *,
+    exceptions: Path | None = None,
+    promtool: Promtool | None = None,
+    catalog_extra: set[str] = set(),  # noqa: B006 - never mutated
+) -> list[Finding]:
+    """Sorted, deduplicated findings for ``paths`` (see the module docstring)."""
+    return run(
+        paths, exceptions=exceptions, promtool=promtool, catalog_extra=catalog_extra
+    ).findings
+
+
+def run(
+    paths: list[Path],
+    *,
+    exceptions: Path | None = None,
+    promtool: Promtool | None = None,
+    catalog_extra: Iterable[str] = (),
+) -> Result:
+    """``validate`` with the rules checked per file (for the JUnit report)."""
+    from fleetwatch.catalog import known_series, module_specs
+
+    items, findings = discover(paths)
+    checked: dict[str, list[str]] = {}
+    by_kind: dict[str, list[Item]] = {}
+    for item in items:
+        by_kind.setdefault(item.kind, []).append(item)
+    needs_promtool = any(k in by_kind for k in ("rules", "config", "dashboard"))
+    if promtool is None and needs_promtool:
+        promtool = Promtool.find()
+
+    rule_items = by_kind.get("rules", [])
+    recorded = {n for item in rule_items for n in rules.recorded_names(item.data)}
+    if rule_items and promtool is not None:
+        findings += rules.check_rule_files([i.path for i in rule_items], promtool)
+    rule_files = {i.file for i in rule_items}
+    for item in by_kind.get("config", []):
+        assert promtool is not None
+        found = promtool.check_config(item.path)
+        findings += [f for f in found if f.file not in rule_files]  # reported once, above
+    for item in by_kind.get("alertmanager", []):
+        findings += Amtool.find().check_config(item.path)
+    for item in items:
+        checked[item.file] = {
+            "rules": list(rules.RULES),
+            "config": ["promtool-config"],
+            "alertmanager": ["amtool-config"],
+            "dashboard": list(dashboards.RULES),
+        }[item.kind]
+
+    known = known_series(recorded | set(catalog_extra))
+    counters = frozenset(s.name for s in module_specs() if s.type == "counter")
+    queries: list[dashboards.Query] = []
+    uids: dict[str, str] = {}
+    for item in by_kind.get("dashboard", []):
+        check = dashboards.lint_dashboard(item.file, item.data, item.text)
+        findings += check.findings
+        queries += check.queries
+        if check.uid is not None and uids.setdefault(check.uid, item.file) != item.file:
+            msg = f"uid {check.uid!r} is also used by {uids[check.uid]}"
+            findings.append(Finding(item.file, "uid", msg))
+    findings += check_queries(queries, promtool, known, counters)
+
+    if exceptions is not None:
+        exemptions, problems = load_exceptions(exceptions)
+        findings = apply_exceptions(findings, exemptions, str(exceptions)) + problems
+        checked[str(exceptions)] = list(EXCEPTION_RULES)
+    return Result(normalize(findings), checked)

@@ -1,0 +1,157 @@
+"""Model -> Grafana JSON (through normalize): the properties every dashboard must have."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetwatch.dashboards.normalize import normalize
+from fleetwatch.dashboards.render import render
+
+ANGULAR = {"graph", "singlestat", "table-old"}
+UNITLESS = {"row", "text", "alertlist"}
+
+YAML = """\
+title: Demo
+tags: [x]
+time_options: [1h, 7d]
+variables:
+  - {name: instance, query: 'label_values(up, instance)', multi: true, include_all: true}
+  - {name: step, type: interval, values: [1m, 5m]}
+panels:
+  - type: row
+    title: Top
+  - type: stat
+    title: Memory used / total
+    unit: bytes
+    sparkline: true
+    queries:
+      - {expr: 'node_memory_MemTotal_bytes - node_memory_MemAvailable_bytes', legend: used}
+      - {expr: node_memory_MemTotal_bytes, legend: total}
+  - type: table
+    title: Hosts
+    unit: percentunit
+    queries:
+      - {expr: up, legend: Up, unit: none}
+      - {expr: 'node_load1 / 4', legend: Load}
+    data_links:
+      - {title: Detail, url: '/d/x?var-instance=${__data.fields.instance}'}
+  - type: timeseries
+    title: CPU
+    unit: percentunit
+    expr: rate(node_cpu_seconds_total{instance=~"$instance"}[$__rate_interval])
+    options: {legend: {placement: right}}
+    datasource: {type: loki, uid: fleetwatch-loki}
+  - {type: text, content: hello}
+  - {type: alertlist, title: Alerts}
+"""
+
+
+def built(load: Any) -> dict[str, Any]:
+    return normalize(render(load(YAML)), "d.yaml", "fw-test")
+
+
+def all_panels(d: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for p in d["panels"]:
+        out.append(p)
+        out.extend(p.get("panels", []))
+    return out
+
+
+def check_properties(d: dict[str, Any]) -> None:
+    """What every built dashboard must satisfy (also used by the smoke tests)."""
+    assert d["schemaVersion"] >= 39
+    assert d["uid"] and len(d["uid"]) <= 40
+    variables = d["templating"]["list"]
+    ds = [v for v in variables if v["name"] == "datasource"]
+    assert len(ds) == 1 and ds[0]["type"] == "datasource" and ds[0]["query"] == "prometheus"
+    panels = all_panels(d)
+    ids = [p["id"] for p in panels]
+    assert len(ids) == len(set(ids))
+    for p in panels:
+        assert p["type"] not in ANGULAR
+        if p["type"] not in UNITLESS:
+            assert p["fieldConfig"]["defaults"].get("unit"), p["title"]
+            assert p["datasource"]["uid"], p["title"]
+            refs = [t["refId"] for t in p["targets"]]
+            assert len(refs) == len(set(refs)) and all(refs)
+    boxes = [p["gridPos"] for p in d["panels"]]
+    for i, a in enumerate(boxes):
+        assert a["x"] + a["w"] <= 24
+        for b in boxes[i + 1 :]:
+            assert not (
+                a["x"] < b["x"] + b["w"]
+                and b["x"] < a["x"] + a["w"]
+                and a["y"] < b["y"] + b["h"]
+                and b["y"] < a["y"] + a["h"]
+            ), (a, b)
+
+
+def test_properties(load):
+    check_properties(built(load))
+
+
+def test_datasource_variable_first_and_prometheus_everywhere(load):
+    d = built(load)
+    assert d["templating"]["list"][0]["name"] == "datasource"
+    stat = d["panels"][1]
+    assert stat["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+    assert {t["datasource"]["uid"] for t in stat["targets"]} == {"${datasource}"}
+
+
+def test_other_datasource_type_is_kept(load):
+    ts = built(load)["panels"][3]
+    assert ts["datasource"] == {"type": "loki", "uid": "fleetwatch-loki"}
+    assert ts["targets"][0]["datasource"]["type"] == "loki"
+
+
+def test_sparkline_stat_is_area(load):
+    stat = built(load)["panels"][1]
+    assert stat["options"]["graphMode"] == "area"
+    assert [t["legendFormat"] for t in stat["targets"]] == ["used", "total"]
+
+
+def test_table_merges_and_names_columns(load):
+    table = built(load)["panels"][2]
+    assert [t["id"] for t in table["transformations"]] == ["merge", "organize"]
+    assert all(t["format"] == "table" and t["instant"] for t in table["targets"])
+    names = {o["matcher"]["options"]: o["properties"] for o in table["fieldConfig"]["overrides"]}
+    assert {"id": "unit", "value": "none"} in names["Value #A"]
+    assert {"id": "displayName", "value": "Load"} in names["Value #B"]
+    assert table["fieldConfig"]["defaults"]["links"][0]["title"] == "Detail"
+
+
+def test_options_escape_hatch_merges(load):
+    ts = built(load)["panels"][3]
+    assert ts["options"]["legend"]["placement"] == "right"
+    assert ts["options"]["legend"]["showLegend"] is True
+
+
+def test_variables(load):
+    variables = {v["name"]: v for v in built(load)["templating"]["list"]}
+    inst = variables["instance"]
+    assert (inst["multi"], inst["includeAll"], inst["allValue"], inst["refresh"]) == (
+        True,
+        True,
+        ".+",
+        2,
+    )
+    assert inst["definition"] == "label_values(up, instance)"
+    assert variables["step"]["type"] == "interval"
+    assert variables["step"]["current"]["value"] == "1m"
+
+
+def test_defaults_and_quick_ranges(load):
+    d = built(load)
+    assert d["refresh"] == "30s" and d["time"] == {"from": "now-6h", "to": "now"}
+    assert d["timepicker"]["time_options"] == ["1h", "7d"]
+    assert d["timepicker"]["quick_ranges"][1] == {
+        "display": "Last 7d",
+        "from": "now-7d",
+        "to": "now",
+    }
+
+
+def test_given_uid_wins(load):
+    d = normalize(render(load("title: T\nuid: mine\n")), "d.yaml", "fw-x")
+    assert d["uid"] == "mine"

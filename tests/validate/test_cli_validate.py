@@ -1,0 +1,67 @@
+"""``fleetwatch validate``: exit codes 0 / 1 / 5, formats, --output, default build/."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fleetwatch.cli.validate_cmds import validate
+from fleetwatch.validate.promtool import Promtool
+from validate.samples import good_dashboard, write_json
+
+
+@pytest.fixture
+def dash(tmp_path: Path) -> Path:
+    return write_json(tmp_path / "d.json", good_dashboard())
+
+
+def test_clean_exits_0(promtool: Promtool, dash: Path) -> None:
+    result = CliRunner().invoke(validate, [str(dash), "--promtool", promtool.executable])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "0 errors, 0 warnings in 0 files (1 checked)"
+
+
+def test_errors_exit_1_with_github_annotations(promtool: Promtool, dash: Path) -> None:
+    data = good_dashboard()
+    data["panels"][1]["type"] = "graph"
+    write_json(dash, data)
+    result = CliRunner().invoke(validate, [str(dash), "--format", "github"])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(f"::error file={dash},line=")
+    assert "title=angular-panel::panel 2" in result.output
+
+
+def test_junit_output_file(promtool: Promtool, dash: Path, tmp_path: Path) -> None:
+    out = tmp_path / "reports" / "validate.xml"
+    result = CliRunner().invoke(validate, [str(dash), "--format", "junit", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    assert ET.parse(out).getroot().get("failures") == "0"
+
+
+def test_default_path_and_exceptions_file(
+    promtool: Promtool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    data = good_dashboard()
+    data["schemaVersion"] = 30
+    write_json(Path("build/grafana/dashboards/d.json"), data)
+    result = CliRunner().invoke(validate, [])
+    assert result.exit_code == 1
+    assert "build/grafana/dashboards/d.json: error schema-version" in result.output
+    Path(".fleetwatch-exceptions.yaml").write_text(
+        "- {rule: schema-version, file: '*/d.json', reason: migrated next quarter}\n"
+    )
+    result = CliRunner().invoke(validate, ["--format", "json"])
+    assert result.exit_code == 0, result.output
+
+
+def test_missing_promtool_exits_5(
+    dash: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    result = CliRunner().invoke(validate, [str(dash)])
+    assert result.exit_code == 5
+    assert "apt install prometheus" in result.output
