@@ -34,6 +34,7 @@ INVENTORY_SERIES = frozenset(
         "deployment:allocated_memory_bytes:inventory",
         "deployment:allocated_storage_bytes:inventory",
         "instance:maintenance:inventory",
+        "instance:threshold:ratio",
     }
 )
 

@@ -113,7 +113,9 @@ def _vector(record: str, value: float, labels: dict[str, str]) -> dict[str, Any]
 
 
 def inventory_rules(inventory: Inventory) -> dict[str, Any]:
-    """Inventory facts as series: allocated resources per deployment, maintenance per host."""
+    """Inventory facts as series: allocated resources per deployment; per host maintenance
+    (1 / 0) and alert thresholds (``instance:threshold:ratio{resource=cpu|memory|disk}``,
+    the host's percent / 100: fleet defaults < deployment < host)."""
     rules: list[dict[str, Any]] = []
     for dep in inventory.deployments:
         labels = {"deployment": dep.name, "provider": dep.provider}
@@ -135,6 +137,16 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
         rules.append(
             _vector("instance:maintenance:inventory", 1 if host.maintenance else 0, labels)
         )
+        # alert thresholds as series, so one alert rule joins them instead of one rule per host
+        t = host.thresholds
+        for resource, percent in (("cpu", t.cpu), ("memory", t.memory), ("disk", t.disk)):
+            rules.append(
+                _vector(
+                    "instance:threshold:ratio",
+                    percent / 100,
+                    {**labels, "resource": resource},
+                )
+            )
     return {"groups": [{"name": "fleetwatch-inventory", "rules": rules}]}
 
 
