@@ -133,6 +133,31 @@ def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> 
     return Service("prometheus", proc.pid, url, str(log))
 
 
+def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
+    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
+    if binary is None:
+        raise ToolError(
+            "no Alertmanager binary on PATH: `apt-get install prometheus-alertmanager`, or use "
+            "deploy/docker-compose.yml"
+        )
+    config = build_dir / "alertmanager" / "alertmanager.yml"
+    if not config.exists():
+        raise ToolError(f"{config} is missing: no alerting.yaml in the content folder")
+    listen = _listen(inventory.stack.alertmanager_url)
+    log = state_dir / "alertmanager.log"
+    argv = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.path={state_dir / 'alertmanager-data'}",
+        f"--web.listen-address={listen}",
+        "--cluster.listen-address=",
+    ]
+    proc = _start(argv, log)
+    url = f"http://{listen}"
+    wait_until(lambda: http_ok(f"{url}/-/ready"), START_TIMEOUT, "Alertmanager", proc)
+    return Service("alertmanager", proc.pid, url, str(log))
+
+
 def stop(state_dir: Path, grace: float = 5.0) -> list[str]:
     """Stop every service ``up`` recorded; returns their names."""
     state = StackState.load(state_dir)

@@ -36,7 +36,7 @@ STATE_DIR = ".fleetwatch"
 @click.option("--no-validate", is_flag=True, help="Skip `fleetwatch validate` of the build.")
 def up(inventory_path: str | None, output: str, content: str, state_dir: str, detach: bool,
        no_validate: bool) -> None:  # fmt: skip
-    """Build, validate, start the exporter and Prometheus, print a status table."""
+    """Build, validate, start the exporter, Alertmanager and Prometheus; print a status table."""
     from fleetwatch import stack
     from fleetwatch.build import build
     from fleetwatch.errors import ToolError
@@ -54,6 +54,11 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     try:
         current.services.append(stack.start_exporter(inventory_path, inv, state))
         current.save(state)
+        try:
+            current.services.append(stack.start_alertmanager(inv, out, state))
+            current.save(state)
+        except ToolError as exc:
+            click.echo(f"fleetwatch: {exc}\nno alert routing.", err=True)
         try:
             current.services.append(stack.start_prometheus(inv, out, state))
             current.save(state)
