@@ -71,8 +71,6 @@ def exporter(config: str | None, listen: str, max_concurrency: int) -> None:
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds for the probe.")
 def probe(target: str, module: str | None, config: str | None, timeout: float) -> None:
     """Probe TARGET once and print its metrics in the Prometheus text format."""
-    from prometheus_client import generate_latest
-
     from fleetwatch.exporters.server import Exporter
 
     exp = Exporter(load(config))
@@ -84,7 +82,7 @@ def probe(target: str, module: str | None, config: str | None, timeout: float) -
             await exp.close()
         for source, reason in sorted(result.errors.items()):
             click.echo(f"# {source} failed: {reason}", err=True)
-        return generate_latest(result.families)
+        return result.families.render()
 
     sys.stdout.buffer.write(asyncio.run(once()))
 

@@ -144,7 +144,7 @@ class Exporter:
         except ProbeError as exc:
             log.warning("%s", exc)
             return web.Response(status=503, text=f"{exc}\n")
-        body = generate_latest(result.families)
+        body = result.families.render()
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
     async def _index(self, request: web.Request) -> web.Response:
