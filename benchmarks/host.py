@@ -120,6 +120,17 @@ async def throughput(base: str, names: list[str], concurrency: int, seconds: flo
     return done / elapsed, done, failed
 
 
+def cpu_seconds(pid: int | None = None) -> float:
+    """CPU seconds used so far by ``pid`` (user + system), or by the whole machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    if pid is None:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        busy = sum(int(v) for v in fields) - int(fields[3]) - int(fields[4])  # minus idle, iowait
+        return busy / tick
+    stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / tick
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -179,10 +190,19 @@ def main() -> None:
                 f"\n== throughput: {args.targets} targets, concurrency {args.concurrency}, "
                 f"{args.seconds:.0f} s =="
             )
+            cpu0, exp0 = cpu_seconds(), cpu_seconds(proc.pid)
             rate, done, failed = asyncio.run(
                 throughput(base, names, args.concurrency, args.seconds)
             )
+            cpu1, exp1 = cpu_seconds(), cpu_seconds(proc.pid)
             print(f"probes/s {rate:8.1f}   ({done} ok, {failed} failed; goal >= 200/s)")
+            total = done + failed
+            if total:
+                print(
+                    f"CPU per probe: exporter {(exp1 - exp0) / total * 1000:.1f} ms, "
+                    f"whole machine {(cpu1 - cpu0) / total * 1000:.1f} ms "
+                    "(sshd, the remote script and the load generator included)"
+                )
             print(f"exporter peak RSS {peak_rss_mib(proc.pid):.1f} MiB")
         finally:
             proc.terminate()
