@@ -19,7 +19,7 @@ from fleetwatch.provisioning.grafana import DEFAULT_DASHBOARDS_PATH, write_grafa
 from fleetwatch.provisioning.prometheus import write_prometheus
 
 #: the generated subtrees; rebuilt from scratch so that a removed source leaves no stale file
-GENERATED = ("prometheus", "grafana")
+GENERATED = ("prometheus", "grafana", "alertmanager")
 
 
 @dataclass
@@ -30,6 +30,18 @@ class BuildResult:
     def count(self, subdir: str) -> int:
         prefix = self.out / subdir
         return sum(1 for f in self.files if f.is_relative_to(prefix))
+
+
+def _alertmanager(alerting_yaml: Path, out: Path) -> list[Path]:
+    """alertmanager.yml, and the policy it came from (validate tests its routes)."""
+    if not alerting_yaml.is_file():
+        return []
+    from fleetwatch.provisioning.alertmanager import build_alertmanager
+    from fleetwatch.validate.engine import ROUTING_POLICY
+
+    files = build_alertmanager(alerting_yaml, out)
+    shutil.copyfile(alerting_yaml, out / ROUTING_POLICY)
+    return [*files, out / ROUTING_POLICY]
 
 
 def build(
@@ -60,6 +72,7 @@ def build(
             grafana_dashboards_path,
         )
         files += build_dashboards(dashboards_src, staging / "grafana" / "dashboards")
+        files += _alertmanager(content / "alerting.yaml", staging / "alertmanager")
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
         for sub in GENERATED:

@@ -161,7 +161,7 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
         60,
         "three scrapes of every target",
     )
-    checked, empty = 0, []
+    checked, empty, quiet = 0, [], 0
     for path in _dashboards(build):
         dashboard = json.loads(path.read_text())
         grafana = Grafana(prom, dashboard)
@@ -180,7 +180,9 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
                         "step": str(max(15, span // 200)),
                     })  # fmt: skip
                 checked += 1
-                if not data["result"]:
+                if not data["result"] and "ALERTS" in expr:
+                    quiet += 1  # alert history / firing lists are empty while nothing fires
+                elif not data["result"]:
                     empty.append(f"{path.name}: panel {panel.get('title')!r}: {expr}")
     print(
         f"\n{checked} panel queries over {len(_dashboards(build))} dashboards; {len(empty)} empty"

@@ -36,7 +36,14 @@ def cli(verbose: int) -> None:
 
 
 def _register() -> None:
-    from fleetwatch.cli import build_cmds, exporter_cmds, inventory_cmds, stack_cmds, validate_cmds
+    from fleetwatch.cli import (
+        alert_cmds,
+        build_cmds,
+        exporter_cmds,
+        inventory_cmds,
+        stack_cmds,
+        validate_cmds,
+    )
 
     cli.add_command(exporter_cmds.exporter)
     cli.add_command(exporter_cmds.probe)
@@ -46,6 +53,9 @@ def _register() -> None:
     cli.add_command(stack_cmds.up)
     cli.add_command(stack_cmds.down)
     cli.add_command(validate_cmds.validate)
+    cli.add_command(alert_cmds.alerts)
+    cli.add_command(alert_cmds.ack)
+    cli.add_command(alert_cmds.unack)
 
 
 _register()

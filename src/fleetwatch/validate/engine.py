@@ -17,6 +17,8 @@ from typing import Any
 import yaml
 
 from fleetwatch.validate import dashboards, promql, rules
+from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
+from fleetwatch.validate.alertmanager import check_alertmanager
 from fleetwatch.validate.exceptions import RULES as EXCEPTION_RULES
 from fleetwatch.validate.exceptions import apply_exceptions, load_exceptions
 from fleetwatch.validate.findings import Finding, normalize
@@ -76,6 +78,10 @@ def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
         msg = "not a dashboard, rule file, Prometheus or Alertmanager config: skipped"
         return None, [Finding(file, "unknown-file", msg, severity="warning")]
     return Item(path, kind, data, text), []
+
+
+#: name of the alerting.yaml copy `fleetwatch build` keeps beside alertmanager.yml
+ROUTING_POLICY = "routing-policy.yaml"
 
 
 def _yaml_kind(data: Any) -> str | None:
@@ -215,12 +221,16 @@ def run(
         found = promtool.check_config(item.path)
         findings += [f for f in found if f.file not in rule_files]  # reported once, above
     for item in by_kind.get("alertmanager", []):
-        findings += Amtool.find().check_config(item.path)
+        # the routing policy it came from, copied beside it by `fleetwatch build`
+        policy = item.path.parent / ROUTING_POLICY
+        findings += check_alertmanager(
+            item.path, policy if policy.is_file() else None, Amtool.find()
+        )
     for item in items:
         checked[item.file] = {
             "rules": list(rules.RULES),
             "config": ["promtool-config"],
-            "alertmanager": ["amtool-config"],
+            "alertmanager": list(ALERTMANAGER_RULES),
             "dashboard": list(dashboards.RULES),
         }[item.kind]
 

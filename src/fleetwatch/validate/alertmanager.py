@@ -1,0 +1,160 @@
+"""Prove an alertmanager.yml: ``amtool check-config``, severity routes, declared routes.
+
+* ``amtool-config``: ``amtool check-config`` accepts the file.
+* ``severity-route``: every severity (critical, warning, info) is matched by some route below
+  the root (a lint on the file itself, so it also applies to hand-written configs).
+* ``amtool-routes``: for every (severity, override labels) pair ``alerting.yaml`` declares,
+  ``amtool config routes test --verify.receivers=...`` resolves to the declared receivers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from fleetwatch.errors import ConfigError, ConfigErrors
+from fleetwatch.inventory.yamlpos import load_yaml
+from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.promtool import Amtool
+
+SEVERITIES = ("critical", "warning", "info")
+RULES: dict[str, str] = {
+    "amtool-config": "`amtool check-config` accepts the Alertmanager config",
+    "severity-route": "every severity (critical, warning, info) has a route below the root",
+    "amtool-routes": "`amtool config routes test` routes each declared (severity, team / "
+    "deployment) pair to the receivers alerting.yaml names",
+    "alerting-config": "alerting.yaml itself is valid (schema, receivers, no inline secrets)",
+}
+_MATCHER = re.compile(
+    r'^\s*"?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"?\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$'
+)
+
+
+def check_alertmanager(config: Path, alerting_yaml: Path | None, amtool: Amtool) -> list[Finding]:
+    """Every finding for ``config`` (and the routes ``alerting_yaml`` declares, if given)."""
+    findings = amtool.check_config(config)
+    if findings:
+        return findings  # the other checks need a loadable config
+    findings += severity_routes(config)
+    if alerting_yaml is not None:
+        findings += routes_test(config, alerting_yaml, amtool)
+    return findings
+
+
+def routes_test(config: Path, alerting_yaml: Path, amtool: Amtool) -> list[Finding]:
+    """``amtool config routes test`` for each declared (labels → receivers) expectation."""
+    from fleetwatch.provisioning.alertmanager import matcher, route_expectations
+
+    try:
+        expectations = route_expectations(alerting_yaml)
+    except ConfigErrors as exc:
+        return [_config_finding(e) for e in exc.errors]
+    except ConfigError as exc:
+        return [_config_finding(exc)]
+    findings = []
+    for e in expectations:
+        labels = [matcher(k, v) for k, v in e.labels.items()]
+        want = ",".join(e.receivers)
+        args = ["config", "routes", "test", f"--config.file={config.resolve()}"]
+        code, out = amtool.run([*args, f"--verify.receivers={want}", *labels], [config])
+        if code == 0:
+            continue
+        got = _receivers(out)
+        shown = " ".join(labels)
+        message = (
+            f"an alert {{{shown}}} is routed to {got or '?'}, but {e.key} declares {want}"
+            if got
+            else f"amtool config routes test failed for {{{shown}}}: {' '.join(out.split())}"
+        )
+        findings.append(
+            Finding(str(alerting_yaml), "amtool-routes", message, location=e.key, line=e.line)
+        )
+    return findings
+
+
+def _receivers(out: str) -> str:
+    """The resolved receivers line of amtool's output (not its warnings)."""
+    lines = [
+        line.strip()
+        for line in out.splitlines()
+        if line.strip() and not line.lower().startswith(("warning", "error"))
+    ]
+    return lines[0] if lines else ""
+
+
+def _config_finding(e: ConfigError) -> Finding:
+    message = e.message.split(": ", 1)[1] if ": " in e.message else e.message
+    return Finding(e.file, "alerting-config", message, location=e.key, line=e.line)
+
+
+# --------------------------------------------------------------------------- severity-route
+
+
+def severity_routes(config: Path) -> list[Finding]:
+    """A ``severity-route`` error for each severity no route below the root matches."""
+    try:
+        doc = load_yaml(config.read_text(encoding="utf-8"), str(config))
+    except (OSError, UnicodeDecodeError, ConfigError) as exc:
+        return [Finding(str(config), "severity-route", f"cannot read the config: {exc}")]
+    route = doc.data.get("route") if isinstance(doc.data, dict) else None
+    if not isinstance(route, dict):
+        return [Finding(str(config), "severity-route", "no route: section", line=1)]
+    covered = {s for s in SEVERITIES if any(_matches(r, s) for r in _children(route))}
+    line = doc.line(("route",))
+    return [
+        Finding(
+            str(config),
+            "severity-route",
+            f"no route matches severity={severity!r}: such alerts fall to the root receiver "
+            f"{route.get('receiver')!r} (route them explicitly, to a null receiver if unwanted)",
+            location="route",
+            line=line,
+        )
+        for severity in SEVERITIES
+        if severity not in covered
+    ]
+
+
+def _children(route: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    for child in route.get("routes") or []:
+        if isinstance(child, dict):
+            yield child
+            yield from _children(child)
+
+
+def _matches(route: Mapping[str, Any], severity: str) -> bool:
+    """True if ``route`` has a severity matcher that ``severity`` satisfies."""
+    ops: list[tuple[str, str]] = []
+    for raw in route.get("matchers") or []:
+        m = _MATCHER.match(str(raw))
+        if m and m["name"] == "severity":
+            ops.append((m["op"], _unquote(m["value"])))
+    match = route.get("match") or {}
+    if isinstance(match, dict) and "severity" in match:
+        ops.append(("=", str(match["severity"])))
+    match_re = route.get("match_re") or {}
+    if isinstance(match_re, dict) and "severity" in match_re:
+        ops.append(("=~", str(match_re["severity"])))
+    if not ops:
+        return False
+    return all(_holds(op, value, severity) for op, value in ops) and any(
+        op in ("=", "=~") for op, _ in ops
+    )
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+def _holds(op: str, value: str, severity: str) -> bool:
+    if op in ("=", "!="):
+        return (severity == value) == (op == "=")
+    try:
+        found = re.fullmatch(value, severity) is not None
+    except re.error:
+        return False
+    return found == (op == "=~")
