@@ -32,6 +32,28 @@ class BuildResult:
         return sum(1 for f in self.files if f.is_relative_to(prefix))
 
 
+def _rules(
+    rules_src: Path, inventory: Inventory, staging: Path, dashboards_src: Path
+) -> list[Path]:
+    """Rule files and their promtool tests; one dashboard per SLO (folder ``slo``)."""
+    if not rules_src.is_dir():
+        return []
+    from fleetwatch.dashboards.pipeline import build_dashboards
+    from fleetwatch.rules import build_rules, slo_dashboards
+
+    files = build_rules(rules_src, inventory, staging / "prometheus", dashboards_src=dashboards_src)
+    generated = slo_dashboards(rules_src)
+    if generated:
+        # generated dashboard sources go through the same pipeline as hand-written ones
+        src = staging / "_slo_sources"
+        (src / "slo").mkdir(parents=True)
+        for slug, text in sorted(generated.items()):
+            (src / "slo" / f"{slug}.yaml").write_text(text, encoding="utf-8")
+        files += build_dashboards(src, staging / "grafana" / "dashboards")
+        shutil.rmtree(src)
+    return files
+
+
 def _alertmanager(alerting_yaml: Path, out: Path) -> list[Path]:
     """alertmanager.yml, and the policy it came from (validate tests its routes)."""
     if not alerting_yaml.is_file():
@@ -72,6 +94,7 @@ def build(
             grafana_dashboards_path,
         )
         files += build_dashboards(dashboards_src, staging / "grafana" / "dashboards")
+        files += _rules(content / "rules", inventory, staging, dashboards_src)
         files += _alertmanager(content / "alerting.yaml", staging / "alertmanager")
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from fleetwatch.validate import dashboards, promql, rules
+from fleetwatch.validate import alert_lints, dashboards, promql, rules
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
 from fleetwatch.validate.alertmanager import check_alertmanager
 from fleetwatch.validate.exceptions import RULES as EXCEPTION_RULES
@@ -82,6 +82,21 @@ def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
 
 #: name of the alerting.yaml copy `fleetwatch build` keeps beside alertmanager.yml
 ROUTING_POLICY = "routing-policy.yaml"
+
+
+def _build_prometheus(rule_file: Path) -> Path | None:
+    """build/prometheus for a rule file written by `fleetwatch build` (else None)."""
+    folder = rule_file.parent.parent
+    return folder if (folder / "prometheus.yml").is_file() else None
+
+
+def _rule_tests(rule_file: Path) -> list[Path]:
+    """The promtool unit tests `fleetwatch build` generated for a rule file."""
+    folder = _build_prometheus(rule_file)
+    if folder is None:
+        return []
+    test = folder / "tests" / f"{rule_file.stem}.test.yml"
+    return [test] if test.is_file() else []
 
 
 def _yaml_kind(data: Any) -> str | None:
@@ -215,6 +230,11 @@ def run(
     recorded = {n for item in rule_items for n in rules.recorded_names(item.data)}
     if rule_items and promtool is not None:
         findings += rules.check_rule_files([i.path for i in rule_items], promtool)
+    for item in rule_items:
+        findings += alert_lints.lint_rule_file(item.path, item.data, _build_prometheus(item.path))
+    tests = sorted({t for item in rule_items for t in _rule_tests(item.path)})
+    if tests and promtool is not None:
+        findings += alert_lints.run_rule_tests(tests, promtool)
     rule_files = {i.file for i in rule_items}
     for item in by_kind.get("config", []):
         assert promtool is not None
@@ -228,7 +248,7 @@ def run(
         )
     for item in items:
         checked[item.file] = {
-            "rules": list(rules.RULES),
+            "rules": [*rules.RULES, *alert_lints.RULES],
             "config": ["promtool-config"],
             "alertmanager": list(ALERTMANAGER_RULES),
             "dashboard": list(dashboards.RULES),
