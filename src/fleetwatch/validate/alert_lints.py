@@ -14,6 +14,7 @@ a failing ``promtool test rules`` case.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -235,19 +236,24 @@ def parse_test_output(out: str, files: list[Path]) -> list[Finding]:
 
 def run_rule_tests(test_files: list[Path], promtool: Promtool) -> list[Finding]:
     """``promtool test rules``, one run per file (promtool splits its report between stdout
-    and stderr, so one run per file keeps each failure with its file); one finding per case."""
-    findings: list[Finding] = []
-    for path in test_files:
-        try:
-            code, out = promtool.run(["test", "rules", str(path.resolve())], [path])
-        except ToolError as exc:
-            findings.append(Finding(str(path), "rule-test", str(exc)))
-            continue
-        if code == 0:
-            continue
-        found = [
-            Finding(str(path), f.rule, f.message, f.location, f.severity, f.line)
-            for f in parse_test_output(out, [path])
-        ]
-        findings += found or [Finding(str(path), "rule-test", " ".join(out.split())[:2000])]
-    return findings
+    and stderr, so one run per file keeps each failure with its file); one finding per case.
+    The runs go in parallel: each is a separate process, and the tests dominate validation."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
+        results = list(pool.map(lambda p: _run_one(p, promtool), test_files))
+    return [f for found in results for f in found]
+
+
+def _run_one(path: Path, promtool: Promtool) -> list[Finding]:
+    try:
+        code, out = promtool.run(["test", "rules", str(path.resolve())], [path])
+    except ToolError as exc:
+        return [Finding(str(path), "rule-test", str(exc))]
+    if code == 0:
+        return []
+    found = [
+        Finding(str(path), f.rule, f.message, f.location, f.severity, f.line)
+        for f in parse_test_output(out, [path])
+    ]
+    return found or [Finding(str(path), "rule-test", " ".join(out.split())[:2000])]
