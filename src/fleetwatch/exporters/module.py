@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Protocol
 from fleetwatch.exporters.families import Families, Spec
 
 if TYPE_CHECKING:
-    from fleetwatch.inventory import Host
+    from fleetwatch.inventory import Host, Service
+
+    Target = Host | Service
 
 
 @dataclass
@@ -32,8 +34,9 @@ class Module(Protocol):
         """Every metric family the module can emit (its catalog)."""
         ...
 
-    async def probe(self, host: Host, timeout: float) -> ProbeResult:
-        """Collect from ``host`` within ``timeout`` seconds."""
+    async def probe(self, target: Target, timeout: float) -> ProbeResult:
+        """Collect from ``target`` (a Host for host modules, a Service for the others) within
+        ``timeout`` seconds; raise ProbeError(target.name, reason, detail) when it fails."""
         ...
 
     async def close(self) -> None:

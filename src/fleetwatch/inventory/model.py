@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
@@ -106,6 +106,52 @@ class Host:
 
 
 @dataclass(frozen=True)
+class Service:
+    """A service probed by a service module (postgres, redis, mqtt, http, cometbft, ethereum,
+    docker): a Prometheus ``instance`` / probe target named ``name``.
+
+    ``address`` is the module's endpoint (``host:port``, a URL, or a unix socket path);
+    ``params`` the module's own options.  Secrets are references only: ``secret("password")``
+    reads ``params["password_env"]`` or ``params["password_file"]`` at the moment of use.
+    """
+
+    name: str
+    module: str
+    address: str
+    deployment: str
+    provider: str
+    labels: Mapping[str, str]
+    scrape_interval_seconds: float
+    scrape_interval: str
+    maintenance: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return (self.module,)
+
+    def secret(self, key: str) -> str | None:
+        """The secret ``key`` (e.g. "password") from its env var or file; None if unset."""
+        env = self.params.get(f"{key}_env")
+        if env:
+            value = os.environ.get(str(env))
+            if value is None:
+                raise ConfigError(
+                    "<environment>",
+                    f"environment variable {env!r} is not set",
+                    key=f"services.{self.name}.{key}_env",
+                )
+            return value
+        path = self.params.get(f"{key}_file")
+        if path:
+            try:
+                return Path(str(path)).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            except (OSError, UnicodeDecodeError):
+                raise ConfigError(str(path), f"cannot read the {key} file") from None
+        return None
+
+
+@dataclass(frozen=True)
 class Deployment:
     """A group of hosts at one provider (a project, a cluster, an environment)."""
 
@@ -114,6 +160,7 @@ class Deployment:
     labels: Mapping[str, str]
     resources: Resources | None
     hosts: tuple[Host, ...]
+    services: tuple[Service, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +215,12 @@ class Inventory:
                 return d
         raise KeyError(name)
 
-    def targets(self) -> dict[str, Host]:
-        """Probe targets: host name -> host, in file order."""
-        return {h.name: h for h in self.hosts()}
+    def services(self) -> list[Service]:
+        """Every service, in file order."""
+        return [s for d in self.deployments for s in d.services]
+
+    def targets(self) -> dict[str, Host | Service]:
+        """Probe targets: name -> host or service, in file order."""
+        found: dict[str, Host | Service] = {h.name: h for h in self.hosts()}
+        found.update((s.name, s) for s in self.services())
+        return found

@@ -13,7 +13,7 @@ from fleetwatch.exporters.host.transport import Transport
 from fleetwatch.exporters.module import ProbeResult
 
 if TYPE_CHECKING:
-    from fleetwatch.inventory import Host
+    from fleetwatch.inventory import Host, Service
 
 
 class HostModule:
@@ -35,7 +35,12 @@ class HostModule:
             chosen = self._selected[key] = select(list(key[0]), list(key[1]))
         return chosen
 
-    async def probe(self, host: Host, timeout: float) -> ProbeResult:
+    async def probe(self, target: Host | Service, timeout: float) -> ProbeResult:
+        from fleetwatch.inventory import Host
+
+        if not isinstance(target, Host):  # the exporter never routes a service here
+            raise ProbeError(target.name, "internal", f"module {self.name} probes hosts only")
+        host = target
         collectors = self.collectors_for(host)
         nonce = new_nonce()
         script = build_script(collectors, host.options, nonce)
