@@ -127,8 +127,8 @@ def oncall(
     with CaptureServer() as capture:
         stack = Stack(work, sshd)
         shutil.copytree(ROOT / "dashboards", stack.content / "dashboards")
-        (stack.content / "rules").mkdir()
-        shutil.copy(ROOT / "rules" / "config.yaml", stack.content / "rules" / "config.yaml")
+        # the built-in rules too: the dashboards read their recording rules
+        shutil.copytree(ROOT / "rules", stack.content / "rules")
         (stack.content / "rules" / "oncall.yaml").write_text(RULES)
         (stack.content / "alerting.yaml").write_text(_alerting(capture.url, keys))
         stack.write_inventory(disk=99.99, cpu=100)  # healthy: nothing can breach
