@@ -659,3 +659,68 @@ def test_passphrase_reference_survives_loading(
 def test_errors_are_fleetwatch_errors(fail: Fail) -> None:
     errors = fail("version: 3\n")
     assert all(isinstance(e, FleetwatchError) and e.exit_code == 3 for e in errors)
+
+
+def test_services_load_with_their_deployment_and_unique_names() -> None:
+    from fleetwatch.inventory import inventory_from_text
+
+    inv = inventory_from_text(
+        "version: 1\n"
+        "defaults: {scrape_interval: 30s}\n"
+        "deployments:\n"
+        "  - name: chain\n"
+        "    provider: ovh\n"
+        "    labels: {team: chain}\n"
+        "    services:\n"
+        "      - {name: node-1, module: cometbft, address: 'http://10.0.0.5:26657'}\n"
+        "      - name: cache\n"
+        "        module: redis\n"
+        "        address: 10.0.0.6:6379\n"
+        "        scrape_interval: 15s\n"
+        "        params: {password_env: REDIS_PASSWORD}\n",
+        "<t>",
+    )
+    by_name = {s.name: s for s in inv.services()}
+    assert by_name["node-1"].deployment == "chain"
+    assert by_name["node-1"].labels["team"] == "chain"
+    assert by_name["node-1"].scrape_interval == "30s"
+    assert by_name["cache"].scrape_interval_seconds == 15
+    assert by_name["cache"].modules == ("redis",)
+    assert set(inv.targets()) == {"node-1", "cache"}
+
+
+def test_service_names_clash_with_host_names() -> None:
+    import pytest
+
+    from fleetwatch.errors import ConfigErrors
+    from fleetwatch.inventory import inventory_from_text
+
+    with pytest.raises(ConfigErrors, match=r"x\.yaml:7: duplicate target name .db."):
+        inventory_from_text(
+            "version: 1\n"
+            "deployments:\n"
+            "  - name: a\n"
+            "    provider: p\n"
+            "    hosts: [{name: db, modules: [local]}]\n"
+            "    services:\n"
+            "      - {name: db, module: postgres, address: '127.0.0.1:5432'}\n",
+            "x.yaml",
+        )
+
+
+def test_inline_service_password_is_refused() -> None:
+    import pytest
+
+    from fleetwatch.errors import ConfigErrors
+    from fleetwatch.inventory import inventory_from_text
+
+    with pytest.raises(ConfigErrors, match=r"x\.yaml:6"):
+        inventory_from_text(
+            "version: 1\n"
+            "deployments:\n"
+            "  - name: a\n"
+            "    provider: p\n"
+            "    services:\n"
+            "      - {name: db, module: postgres, address: h, params: {password: hunter2}}\n",
+            "x.yaml",
+        )

@@ -9,6 +9,7 @@ Pipeline: read the file -> parse YAML with positions (``yamlpos``) -> find every
 from __future__ import annotations
 
 import difflib
+import importlib
 import json
 import os
 import re
@@ -32,6 +33,7 @@ from fleetwatch.inventory.model import (
     Inventory,
     KnownHosts,
     Resources,
+    Service,
     SSHSettings,
     Stack,
     Thresholds,
@@ -391,6 +393,32 @@ class _Semantics:
                 self.unique(host.get("name"), (*h_path, "name"), host_lines, "host")
                 self.scope(host, h_path)
                 self.labels(host.get("labels"), (*h_path, "labels"))
+            for s_index, svc in enumerate(_list(dep.get("services"))):
+                s_path: JsonPath = (*d_path, "services", s_index)
+                svc = _dict(svc)
+                self.unique(svc.get("name"), (*s_path, "name"), host_lines, "target")
+                if isinstance(svc.get("scrape_interval"), str):
+                    self.interval(svc["scrape_interval"], (*s_path, "scrape_interval"))
+                self.labels(svc.get("labels"), (*s_path, "labels"))
+                self.service_params(svc, s_path)
+
+    def service_params(self, svc: dict[str, Any], path: JsonPath) -> None:
+        """A service's params against its module's own PARAMS_SCHEMA."""
+        module = svc.get("module")
+        if not isinstance(module, str):
+            return
+        try:
+            schema = importlib.import_module(
+                f"fleetwatch.exporters.services.{module}"
+            ).PARAMS_SCHEMA
+        except (ImportError, AttributeError):
+            return  # a module without a params schema accepts any params
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(schema)
+        for error in sorted(validator.iter_errors(svc.get("params", {})), key=str):
+            where = (*path, "params", *error.absolute_path)
+            self.add(where, f"{module} params: {error.message}")
 
     def unique(self, name: Any, path: JsonPath, seen: dict[str, JsonPath], what: str) -> None:
         if not isinstance(name, str):
@@ -586,7 +614,8 @@ class _Builder:
         layer = top.over(dep)
         labels = dict(_dict(dep.get("labels")))
         hosts = tuple(
-            self.host(layer.over(h), h, dep["name"], dep["provider"], labels) for h in dep["hosts"]
+            self.host(layer.over(h), h, dep["name"], dep["provider"], labels)
+            for h in dep.get("hosts", [])
         )
         res = dep.get("resources")
         resources = None
@@ -596,12 +625,39 @@ class _Builder:
                 memory_bytes=parse_size(res["memory"]) if "memory" in res else None,
                 storage_bytes=parse_size(res["storage"]) if "storage" in res else None,
             )
+        services = tuple(
+            self.service(layer, s, dep["name"], dep["provider"], labels)
+            for s in dep.get("services", [])
+        )
         return Deployment(
             name=dep["name"],
             provider=dep["provider"],
             labels=MappingProxyType(labels),
             resources=resources,
             hosts=hosts,
+            services=services,
+        )
+
+    def service(
+        self,
+        layer: _Layer,
+        svc: dict[str, Any],
+        deployment: str,
+        provider: str,
+        labels: dict[str, str],
+    ) -> Service:
+        interval = svc.get("scrape_interval", layer.scrape_interval)
+        return Service(
+            name=svc["name"],
+            module=svc["module"],
+            address=svc["address"],
+            deployment=deployment,
+            provider=provider,
+            labels=MappingProxyType({**labels, **_dict(svc.get("labels"))}),
+            scrape_interval_seconds=parse_duration(interval),
+            scrape_interval=interval,
+            maintenance=bool(svc.get("maintenance", False)),
+            params=MappingProxyType(dict(_dict(svc.get("params")))),
         )
 
     def host(

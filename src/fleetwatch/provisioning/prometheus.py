@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from fleetwatch.inventory import Host, Inventory
+from fleetwatch.inventory import Host, Inventory, Service
 from fleetwatch.provisioning.output import write_json, write_yaml
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -27,7 +27,10 @@ def job_name(module: str, interval: str) -> str:
     return f"{module}_{interval}"
 
 
-def target_labels(host: Host) -> dict[str, str]:
+Target = Host | Service
+
+
+def target_labels(host: Target) -> dict[str, str]:
     labels = {
         "deployment": host.deployment,
         "provider": host.provider,
@@ -37,12 +40,13 @@ def target_labels(host: Host) -> dict[str, str]:
     return labels
 
 
-def jobs(inventory: Inventory) -> dict[str, list[Host]]:
-    """Hosts by scrape job, jobs in a stable order."""
-    by_job: dict[str, list[Host]] = defaultdict(list)
-    for host in inventory.hosts():
-        for module in host.modules:
-            by_job[job_name(module, host.scrape_interval)].append(host)
+def jobs(inventory: Inventory) -> dict[str, list[Target]]:
+    """Hosts and services by scrape job, jobs in a stable order."""
+    by_job: dict[str, list[Target]] = defaultdict(list)
+    targets: list[Target] = [*inventory.hosts(), *inventory.services()]
+    for target in targets:
+        for module in target.modules:
+            by_job[job_name(module, target.scrape_interval)].append(target)
     return {name: sorted(by_job[name], key=lambda h: h.name) for name in sorted(by_job)}
 
 
@@ -97,7 +101,7 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
     }
 
 
-def file_sd(hosts: list[Host]) -> list[dict[str, Any]]:
+def file_sd(hosts: list[Target]) -> list[dict[str, Any]]:
     return [{"targets": [h.name], "labels": target_labels(h)} for h in hosts]
 
 
