@@ -96,7 +96,7 @@ def modules(with_metrics: bool, as_json: bool) -> None:
 
     catalog = {}
     for name in registry.module_names():
-        entry: dict[str, object] = {"description": registry.MODULE_DESCRIPTIONS[name]}
+        entry: dict[str, object] = {"description": registry.describe(name)}
         if with_metrics or as_json:
             mod = registry.create(name)
             entry["metrics"] = [
