@@ -1,6 +1,6 @@
 """Problems the loader reports: JSON Schema messages and the semantic checks of a dashboard.
 
-``Findings`` collects ``ConfigError``s (file, line, key path) for one file; ``check`` adds every
+``Findings`` (fleetwatch.yamlcheck) collects ``ConfigError``s for one file; ``check`` adds every
 cross-field problem the schema cannot express (units, titles, refs, variables, links, grid).
 """
 
@@ -10,52 +10,16 @@ import difflib
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 from fleetwatch.dashboards.layout import Request, place
 from fleetwatch.dashboards.model import DATA_TYPES, UNTITLED_TYPES, Grid
-from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.yamlpos import Document, JsonPath, format_path
+from fleetwatch.inventory.yamlpos import JsonPath
+from fleetwatch.yamlcheck import Findings
 
 UNIT_HINT = "a Grafana unit id such as percentunit, percent, bytes, Bps, s, short or none"
 _VAR_REF = re.compile(r"\$(?:\{(\w+)(?::[\w-]+)?\}|\[\[(\w+)\]\]|(\w+))")
-
-
-@dataclass
-class Findings:
-    """Every problem found in one file, each a ``ConfigError`` with file:line and key."""
-
-    file: str
-    doc: Document
-    items: dict[tuple[JsonPath, str], ConfigError] = field(default_factory=dict)
-
-    def add(self, path: JsonPath, message: str) -> None:
-        if (path, message) not in self.items:
-            error = ConfigError(self.file, message, self.doc.line(path), format_path(path))
-            self.items[(path, message)] = error
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def error(self) -> ConfigErrors:
-        return ConfigErrors(sorted(self.items.values(), key=lambda e: (e.line or 0, e.key)))
-
-
-def string_keys(value: Any, path: JsonPath, findings: Findings) -> Any:
-    """A copy of ``value`` whose mapping keys are all strings; others are reported."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            skey = key if isinstance(key, str) else str(key)
-            if not isinstance(key, str):
-                findings.add((*path, skey), f"key {key!r} must be a string; quote it")
-            out[skey] = string_keys(item, (*path, skey), findings)
-        return out
-    if isinstance(value, list):
-        return [string_keys(item, (*path, i), findings) for i, item in enumerate(value)]
-    return value
 
 
 def explore_url(spec: dict[str, Any]) -> str:

@@ -31,6 +31,7 @@ from fleetwatch.dashboards.model import (
 )
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.inventory.yamlpos import Document, load_yaml
+from fleetwatch.yamlcheck import Findings, string_keys
 
 
 @cache
@@ -63,11 +64,11 @@ def dashboard_from_text(text: str, file: str = "<string>") -> Dashboard:
         doc = load_yaml(text, file)
     except ConfigError as exc:
         raise ConfigErrors([exc]) from None
-    findings = checks.Findings(file, doc)
+    findings = Findings(file, doc)
     if not isinstance(doc.data, dict):
         findings.add((), "a dashboard file must be a mapping with at least 'title:' and 'panels:'")
         raise findings.error()
-    data = checks.string_keys(doc.data, (), findings)
+    data = string_keys(doc.data, (), findings)
     for error in _validator().iter_errors(data):
         for path, message in checks.schema_messages(error):
             findings.add(path, message)

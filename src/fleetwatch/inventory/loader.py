@@ -13,7 +13,7 @@ import importlib
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
-from fleetwatch.errors import ConfigError, ConfigErrors
+from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
@@ -38,7 +38,8 @@ from fleetwatch.inventory.model import (
     Stack,
     Thresholds,
 )
-from fleetwatch.inventory.yamlpos import Document, JsonPath, format_path, load_yaml
+from fleetwatch.inventory.yamlpos import JsonPath, format_path, load_yaml
+from fleetwatch.yamlcheck import Findings, schema_messages, short, string_keys
 
 EMBEDDED = "<embedded>"
 
@@ -121,7 +122,7 @@ def inventory_from_text(
     if doc.data is None:
         findings.add((), "the inventory is empty; expected 'version: 1' and 'deployments:'")
         raise findings.error()
-    data = _string_keys(doc.data, (), findings)
+    data = string_keys(doc.data, (), findings)
     base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
     _check_secrets(data, (), findings)
     _check_schema(data, findings)
@@ -173,42 +174,6 @@ def resolve_path(value: str, base_dir: Path) -> Path:
 # --------------------------------------------------------------------------- findings
 
 
-@dataclass
-class Findings:
-    """Every problem found in one inventory, each as a ``ConfigError`` with file:line and key."""
-
-    file: str
-    doc: Document
-    items: dict[tuple[JsonPath, str], ConfigError] = field(default_factory=dict)
-
-    def add(self, path: JsonPath, message: str) -> None:
-        if (path, message) not in self.items:
-            line = self.doc.line(path)
-            self.items[(path, message)] = ConfigError(self.file, message, line, format_path(path))
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def error(self) -> ConfigErrors:
-        errors = sorted(self.items.values(), key=lambda e: (e.line or 0, e.key))
-        return ConfigErrors(errors)
-
-
-def _string_keys(value: Any, path: JsonPath, findings: Findings) -> Any:
-    """A copy of ``value`` whose mapping keys are all strings; others are reported."""
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for key, item in value.items():
-            skey = key if isinstance(key, str) else str(key)
-            if not isinstance(key, str):
-                findings.add((*path, skey), f"key {key!r} must be a string; quote it")
-            out[skey] = _string_keys(item, (*path, skey), findings)
-        return out
-    if isinstance(value, list):
-        return [_string_keys(item, (*path, i), findings) for i, item in enumerate(value)]
-    return value
-
-
 def _is_secret_key(key: str) -> bool:
     k = key.lower()
     return k in SECRET_KEYS or any(k.endswith(f"_{s}") for s in SECRET_KEYS)
@@ -246,98 +211,10 @@ def _validator() -> Any:
     return Draft202012Validator(schema())
 
 
-_TYPE_NAMES = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "object": "a mapping",
-    "array": "a list",
-    "null": "empty",
-}
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "an empty value"
-    if isinstance(value, bool):
-        return f"a boolean ({str(value).lower()})"
-    if isinstance(value, int | float | str):
-        kind = {int: "an integer", float: "a number", str: "a string"}[type(value)]
-        text = repr(value)
-        return f"{kind} ({text if len(text) <= 40 else text[:37] + '...'})"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return f"a {type(value).__name__} ({value})"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _check_schema(data: Any, findings: Findings) -> None:
     for error in _validator().iter_errors(data):
-        for path, message in _schema_messages(error):
+        for path, message in schema_messages(error, skip_key=_is_secret_key):
             findings.add(path, message)
-
-
-def _schema_messages(error: Any) -> Iterator[tuple[JsonPath, str]]:
-    """Human messages (and the path to point at) for one jsonschema ``ValidationError``."""
-    path: JsonPath = tuple(error.absolute_path)
-    kind: str = error.validator
-    value: Any = error.validator_value
-    inst: Any = error.instance
-    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    if "propertyNames" in error.schema_path:
-        yield (*path, inst), f"label name {inst!r} {sub.get('x-message', 'is invalid')}"
-    elif kind == "additionalProperties":
-        known = sorted(sub.get("properties", {}))
-        for key in inst:
-            if key in known or _is_secret_key(key):
-                continue
-            close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-            hint = (
-                f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
-            )
-            yield (*path, key), f"unknown key {key!r}; {hint}"
-    elif kind == "required":
-        for key in value:
-            if key not in inst:
-                yield path, f"missing required key {key!r}"
-    elif kind == "type":
-        wanted = [value] if isinstance(value, str) else list(value)
-        expected = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
-        hint = "; quote it" if "string" in wanted and isinstance(inst, int | float) else ""
-        yield path, f"must be {expected}, got {_describe(inst)}{hint}"
-    elif kind == "enum":
-        hint = " (YAML reads unquoted yes/no/on/off as booleans; quote it)"
-        hint = hint if isinstance(inst, bool) else ""
-        yield path, f"must be one of {', '.join(map(repr, value))}; got {_short(inst)}{hint}"
-    elif kind == "const":
-        yield path, f"must be {value!r}; got {_short(inst)}"
-    elif kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {
-            "minimum": "at least",
-            "maximum": "at most",
-            "exclusiveMinimum": "greater than",
-            "exclusiveMaximum": "less than",
-        }
-        yield path, f"must be {words[kind]} {value}; got {_short(inst)}"
-    elif kind in ("minItems", "minLength") and value == 1:
-        yield path, "must not be empty"
-    elif kind == "uniqueItems":
-        seen: list[Any] = []
-        for i, item in enumerate(inst):
-            if item in seen:
-                yield (*path, i), f"duplicate item {_short(item)}"
-            seen.append(item)
-    elif kind == "pattern":
-        yield path, f"invalid value {_short(inst)}: {sub.get('x-message', f'must match {value}')}"
-    else:
-        yield path, str(error.message)
 
 
 # --------------------------------------------------------------------------- semantic checks
@@ -478,7 +355,7 @@ class _Semantics:
         else:
             return
         if not 0 < seconds <= MAX_INTERVAL_SECONDS:
-            self.add(path, f"timeout {_short(value)} must be greater than 0 and at most 1h")
+            self.add(path, f"timeout {short(value)} must be greater than 0 and at most 1h")
 
     def file(self, value: str, path: JsonPath, key: str) -> None:
         resolved = resolve_path(value, self.base_dir)
@@ -516,7 +393,7 @@ class _Semantics:
         if isinstance(textfile, str) and textfile and not TEXTFILE_DIRECTORY.match(textfile):
             self.add(
                 (*path, "options", "textfile_directory"),
-                f"invalid directory {_short(textfile)}: must be an absolute path of letters, "
+                f"invalid directory {short(textfile)}: must be an absolute path of letters, "
                 "digits, '_', '.', '/' and '-'",
             )
 

@@ -17,7 +17,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator
 
 from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.loader import Findings, _schema_messages, _string_keys, parse_duration
+from fleetwatch.inventory.loader import parse_duration
 from fleetwatch.inventory.yamlpos import JsonPath, load_yaml
 from fleetwatch.rules import templates
 from fleetwatch.rules.metrics import SHORTHANDS
@@ -31,6 +31,7 @@ from fleetwatch.rules.model import (
     Threshold,
 )
 from fleetwatch.rules.slo import alert_name
+from fleetwatch.yamlcheck import Findings, schema_messages, string_keys
 
 CONFIG_FILE = "config.yaml"
 RESERVED_STEMS = frozenset({"inventory"})  # build/prometheus/rules/inventory.yml is taken
@@ -61,12 +62,12 @@ def _parse(path: Path, root: str | None, errors: list[ConfigError]) -> tuple[Any
         raise ConfigError(file, f"cannot read rules file: {exc}") from None
     doc = load_yaml(text, file)
     findings = Findings(file, doc)
-    data = _string_keys(doc.data if doc.data is not None else {}, (), findings)
+    data = string_keys(doc.data if doc.data is not None else {}, (), findings)
     if not isinstance(data, dict):
         findings.add((), "must be a mapping")
         return {}, findings
     for error in _validator(root).iter_errors(data):
-        for where, message in _schema_messages(error):
+        for where, message in schema_messages(error):
             findings.add(where, message)
     return data, findings
 
