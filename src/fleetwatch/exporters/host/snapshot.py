@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
+from fleetwatch.errors import ParseError
+
 
 @dataclass
 class Snapshot:
@@ -20,6 +22,13 @@ class Snapshot:
 
     def file(self, path: str) -> str | None:
         return self.files.get(path)
+
+    def require(self, path: str) -> str:
+        """The text of a file the collector cannot do without; ParseError when absent."""
+        text = self.files.get(path)
+        if text is None:
+            raise ParseError(path, "not readable")
+        return text
 
     def glob(self, pattern: str) -> list[tuple[str, str]]:
         """(path, text) of every file read whose path matches the shell pattern, sorted.

@@ -38,9 +38,7 @@ class ArpCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         for device, count in parse_arp(text).items():
             out.add(ENTRIES, count, device)
 

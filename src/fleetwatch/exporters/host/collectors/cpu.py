@@ -136,9 +136,7 @@ class CpuCollector(Collector):
         return (STAT, ISOLATED_PATH, *per_cpu)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(STAT)
-        if text is None:
-            raise ParseError(STAT, "not readable")
+        text = snap.require(STAT)
         for cpu, times in parse_cpu_times(text).items():
             for mode, value in zip(MODES, times, strict=False):
                 out.add(SECONDS, value, cpu, mode)

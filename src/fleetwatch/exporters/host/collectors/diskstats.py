@@ -127,9 +127,7 @@ class DiskstatsCollector(Collector):
         return (PATH, f"{UDEV_DIR}/b*")
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         pattern = opts.diskstats_device_exclude
         exclude = option_regex(pattern) if pattern else None  # "" is no filter
         for disk in parse_diskstats(text):

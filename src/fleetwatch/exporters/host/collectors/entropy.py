@@ -37,9 +37,7 @@ class EntropyCollector(Collector):
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         for path, spec in ((AVAILABLE_PATH, AVAILABLE), (POOL_SIZE_PATH, POOL_SIZE)):
-            text = snap.file(path)
-            if text is None:
-                raise ParseError(path, "not readable")
+            text = snap.require(path)
             out.add(spec, parse_bits(text, path))
 
 

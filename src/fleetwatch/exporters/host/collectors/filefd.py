@@ -37,9 +37,7 @@ class FilefdCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         allocated, maximum = parse_file_nr(text)
         out.add(ALLOCATED, allocated)
         out.add(MAXIMUM, maximum)

@@ -39,9 +39,7 @@ class LoadavgCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         for spec, value in zip(LOAD, parse_loadavg(text), strict=True):
             out.add(spec, value)
 

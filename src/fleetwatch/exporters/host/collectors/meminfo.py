@@ -127,9 +127,7 @@ class MeminfoCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         for key, value in parse_meminfo(text).items():
             out.add(_BY_KEY.get(key) or spec_for(key), value)
 

@@ -75,9 +75,7 @@ class NetdevCollector(Collector):
         return (PATH, f"{SYS_NET}/*/{NOHANDLER}")
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         exclude = option_regex(opts.netdev_device_exclude) if opts.netdev_device_exclude else None
         sysfs = attributes(snap, SYS_NET, [NOHANDLER])
         for dev, values in parse_netdev(text).items():

@@ -128,9 +128,7 @@ class NetstatCollector(Collector):
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         stats: Stats = {}
         for path in (NETSTAT, SNMP):
-            text = snap.file(path)
-            if text is None:
-                raise ParseError(path, "not readable")
+            text = snap.require(path)
             # node_exporter merges whole protocols; the files never share one
             stats.update(parse_netstat(text, path))
         text6 = snap.file(SNMP6)

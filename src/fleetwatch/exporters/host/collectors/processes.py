@@ -76,9 +76,7 @@ class ProcessesCollector(Collector):
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         limits = {}
         for path in (PID_MAX, THREADS_MAX):
-            text = snap.file(path)
-            if text is None:
-                raise ParseError(path, "not readable")
+            text = snap.require(path)
             limits[path] = parse_uint(text, path)
 
         tasks: dict[str, list[tuple[str, str, str]]] = {}

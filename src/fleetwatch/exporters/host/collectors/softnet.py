@@ -53,9 +53,7 @@ class SoftnetCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         for cpu, (processed, dropped, squeezed) in enumerate(parse_softnet(text)):
             out.add(PROCESSED, processed, str(cpu))
             out.add(DROPPED, dropped, str(cpu))

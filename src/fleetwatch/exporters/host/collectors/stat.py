@@ -53,9 +53,7 @@ class StatCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         for key, value in parse_stat(text).items():
             out.add(FIELDS[key], value)
 

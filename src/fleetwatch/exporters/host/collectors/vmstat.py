@@ -52,9 +52,7 @@ class VmstatCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.file(PATH)
-        if text is None:
-            raise ParseError(PATH, "not readable")
+        text = snap.require(PATH)
         # node_exporter checks every value before filtering, so garbage anywhere fails
         values = parse_vmstat(text)
         try:
