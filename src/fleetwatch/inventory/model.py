@@ -27,6 +27,29 @@ DEFAULT_MODULES: tuple[str, ...] = ("ssh",)
 MODULES = ("ssh", "local")
 
 
+def read_secret(env: str | None, path: str | None, what: str) -> str | None:
+    """A secret from its environment variable or file, read now; None when neither is set.
+
+    Raises ``ConfigError`` (never containing the secret) when the reference cannot be read.
+    A file's trailing newline is dropped (keys written by editors end with one).
+    """
+    if env:
+        value = os.environ.get(env)
+        if value is None:
+            raise ConfigError(
+                "<environment>", f"environment variable {env!r} is not set", key=f"{what}_env"
+            )
+        return value
+    if path:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
+            raise ConfigError(path, f"cannot read {what} file: {reason}") from None
+        return text.rstrip("\r\n")
+    return None
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Alerting thresholds in percent of capacity."""
@@ -64,25 +87,7 @@ class SSHSettings:
 
         Raises ``ConfigError`` (without the secret) when the reference cannot be resolved.
         """
-        if self.passphrase_env:
-            value = os.environ.get(self.passphrase_env)
-            if value is None:
-                raise ConfigError(
-                    "<environment>",
-                    f"environment variable {self.passphrase_env!r} is not set",
-                    key="ssh.passphrase_env",
-                )
-            return value
-        if self.passphrase_file:
-            try:
-                text = Path(self.passphrase_file).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "unreadable"
-                raise ConfigError(
-                    self.passphrase_file, f"cannot read passphrase file: {reason}"
-                ) from None
-            return text.rstrip("\r\n")
-        return None
+        return read_secret(self.passphrase_env, self.passphrase_file, "passphrase")
 
 
 @dataclass(frozen=True)
@@ -132,23 +137,8 @@ class Service:
 
     def secret(self, key: str) -> str | None:
         """The secret ``key`` (e.g. "password") from its env var or file; None if unset."""
-        env = self.params.get(f"{key}_env")
-        if env:
-            value = os.environ.get(str(env))
-            if value is None:
-                raise ConfigError(
-                    "<environment>",
-                    f"environment variable {env!r} is not set",
-                    key=f"services.{self.name}.{key}_env",
-                )
-            return value
-        path = self.params.get(f"{key}_file")
-        if path:
-            try:
-                return Path(str(path)).expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-            except (OSError, UnicodeDecodeError):
-                raise ConfigError(str(path), f"cannot read the {key} file") from None
-        return None
+        env, path = self.params.get(f"{key}_env"), self.params.get(f"{key}_file")
+        return read_secret(str(env) if env else None, str(path) if path else None, key)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
-from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.yamlpos import Document, JsonPath, format_path, load_yaml
+from fleetwatch.errors import ConfigError
+from fleetwatch.inventory.yamlpos import Document, JsonPath, load_yaml
 from fleetwatch.provisioning.output import write_yaml
+from fleetwatch.yamlcheck import Findings
 
 SEVERITIES = ("critical", "warning", "info")
 NULL_RECEIVER = "null"
@@ -176,22 +177,7 @@ def alerting_from_text(text: str, file: str = "<string>") -> AlertingSpec:
 # --------------------------------------------------------------------------- validation
 
 
-@dataclass
-class _Problems:
-    file: str
-    doc: Document
-    items: dict[tuple[JsonPath, str], ConfigError] = field(default_factory=dict)
-
-    def add(self, path: JsonPath, message: str) -> None:
-        if (path, message) not in self.items:
-            err = ConfigError(self.file, message, self.doc.line(path), format_path(path))
-            self.items[(path, message)] = err
-
-    def __bool__(self) -> bool:
-        return bool(self.items)
-
-    def error(self) -> ConfigErrors:
-        return ConfigErrors(sorted(self.items.values(), key=lambda e: (e.line or 0, e.key)))
+_Problems = Findings  # file:line:key problems of alerting.yaml
 
 
 def _is_secret(path: JsonPath, key: str) -> bool:
