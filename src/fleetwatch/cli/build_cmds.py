@@ -6,22 +6,13 @@ from pathlib import Path
 
 import click
 
+from fleetwatch.cli.options import content_option, inventory_option, output_option
+
 
 @click.command()
-@click.option(
-    "--inventory",
-    "inventory_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory (fleet.yaml). Default: this machine (the embedded inventory).",
-)
-@click.option("-o", "--output", "output", default="build", show_default=True, help="Output folder.")
-@click.option(
-    "--content",
-    default=".",
-    show_default=True,
-    help="Folder holding dashboards/ and provisioning/ (the repository's content by default).",
-)
+@inventory_option
+@output_option
+@content_option
 @click.option(
     "--grafana-dashboards-path",
     default=None,

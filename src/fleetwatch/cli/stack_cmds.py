@@ -8,24 +8,15 @@ from pathlib import Path
 
 import click
 
+from fleetwatch.cli.options import content_option, inventory_option, output_option
+
 STATE_DIR = ".fleetwatch"
 
 
 @click.command()
-@click.option(
-    "--inventory",
-    "inventory_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory (fleet.yaml). Default: this machine (the embedded inventory).",
-)
-@click.option("-o", "--output", default="build", show_default=True, help="Build folder.")
-@click.option(
-    "--content",
-    default=".",
-    show_default=True,
-    help="Folder holding dashboards/ and provisioning/.",
-)
+@inventory_option
+@output_option
+@content_option
 @click.option(
     "--state-dir",
     default=STATE_DIR,
