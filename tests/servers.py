@@ -778,3 +778,68 @@ class FleetwatchExporter(Server):
 
     def is_ready(self) -> bool:
         return http_ok(f"{self.url}/-/healthy")
+
+
+# --------------------------------------------------------------------------------------------
+# Alertmanager
+# --------------------------------------------------------------------------------------------
+
+
+ALERTMANAGER = "prometheus-alertmanager"
+
+#: a config that notifies nobody: the client tests are about state, not delivery
+NULL_CONFIG = """\
+route:
+  receiver: "null"
+  group_by: [alertname, instance]
+inhibit_rules:
+  - source_matchers: ['alertname="HostDown"']
+    target_matchers: ['alertname!="HostDown"']
+    equal: [instance]
+receivers:
+  - name: "null"
+"""
+
+
+class AlertmanagerServer(Server):
+    """Debian's Alertmanager 0.25 on 127.0.0.1 with ``config`` (text), clustering off."""
+
+    name = "alertmanager"
+    binary = ALERTMANAGER
+
+    def __init__(
+        self,
+        config: str = NULL_CONFIG,
+        *,
+        config_file: Path | None = None,
+        port: int | None = None,
+        workdir: Path | str | None = None,
+    ) -> None:
+        super().__init__(workdir=workdir)
+        self.host = "127.0.0.1"
+        self.port = port if port is not None else free_port()
+        self.config = config
+        self.config_path = config_file or self.workdir / "alertmanager.yml"
+        self.data_dir = self.workdir / "data"
+        self.start_timeout = 20.0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.config_path.exists():
+            self.config_path.write_text(self.config)
+
+    def command(self) -> list[str]:
+        return [
+            self.binary,
+            f"--config.file={self.config_path}",
+            f"--storage.path={self.data_dir}",
+            f"--web.listen-address={self.host}:{self.port}",
+            "--cluster.listen-address=",
+        ]
+
+    def is_ready(self) -> bool:
+        return http_ok(f"{self.url}/-/ready")

@@ -1,19 +1,18 @@
 """The Alertmanager API v2 client, against a real Alertmanager on a free loopback port.
 
-``AlertmanagerServer`` and ``post_alert`` are also used by tests/cli/test_alert_cmds.py and
-tests/provisioning/test_alertmanager.py.
+The real-Alertmanager helpers live in tests/alerting.py.
 """
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from alerting import ALERTMANAGER, AlertmanagerServer, post_alert, wait_for_state
 from fleetwatch.alerting_client import (
     AlertmanagerClient,
     Matcher,
@@ -24,81 +23,7 @@ from fleetwatch.alerting_client import (
     parse_time,
 )
 from fleetwatch.errors import FleetwatchError, UsageError
-from servers import Server, free_port, http_ok, require, wait_until
-
-ALERTMANAGER = "prometheus-alertmanager"
-
-#: a config that notifies nobody: the client tests are about state, not delivery
-NULL_CONFIG = """\
-route:
-  receiver: "null"
-  group_by: [alertname, instance]
-inhibit_rules:
-  - source_matchers: ['alertname="HostDown"']
-    target_matchers: ['alertname!="HostDown"']
-    equal: [instance]
-receivers:
-  - name: "null"
-"""
-
-
-class AlertmanagerServer(Server):
-    """Debian's Alertmanager 0.25 on 127.0.0.1 with ``config`` (text), clustering off."""
-
-    name = "alertmanager"
-    binary = ALERTMANAGER
-
-    def __init__(
-        self,
-        config: str = NULL_CONFIG,
-        *,
-        config_file: Path | None = None,
-        port: int | None = None,
-        workdir: Path | str | None = None,
-    ) -> None:
-        super().__init__(workdir=workdir)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
-        self.config = config
-        self.config_path = config_file or self.workdir / "alertmanager.yml"
-        self.data_dir = self.workdir / "data"
-        self.start_timeout = 20.0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def prepare(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        if not self.config_path.exists():
-            self.config_path.write_text(self.config)
-
-    def command(self) -> list[str]:
-        return [
-            self.binary,
-            f"--config.file={self.config_path}",
-            f"--storage.path={self.data_dir}",
-            f"--web.listen-address={self.host}:{self.port}",
-            "--cluster.listen-address=",
-        ]
-
-    def is_ready(self) -> bool:
-        return http_ok(f"{self.url}/-/ready")
-
-
-def post_alert(url: str, labels: Mapping[str, str], **annotations: str) -> None:
-    """Send one firing alert (as Prometheus would) to the Alertmanager at ``url``."""
-    AlertmanagerClient(url).post_alerts(
-        [{"labels": dict(labels), "annotations": annotations, "generatorURL": "http://x/graph"}]
-    )
-
-
-def wait_for_state(client: AlertmanagerClient, alertname: str, state: str) -> None:
-    def ok() -> bool:
-        found = client.alerts([Matcher("alertname", alertname)])
-        return bool(found) and all(a.status == state for a in found)
-
-    wait_until(ok, 10, f"{alertname} to be {state}")
+from servers import free_port, require, wait_until
 
 
 @pytest.fixture(scope="module")

@@ -10,11 +10,11 @@ import click
 import pytest
 from click.testing import CliRunner, Result
 
+from alerting import ALERTMANAGER, AlertmanagerServer, post_alert, wait_for_state
 from fleetwatch.alerting_client import AlertmanagerClient, is_silence_id
 from fleetwatch.cli import alert_cmds
 from fleetwatch.cli.main import FleetwatchGroup
 from servers import free_port, require
-from test_alerting_client import ALERTMANAGER, AlertmanagerServer, post_alert, wait_for_state
 
 
 @click.group(cls=FleetwatchGroup)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from alerting import AlertmanagerServer, post_alert
 from capture import CaptureServer
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.provisioning.alertmanager import (
@@ -21,7 +22,6 @@ from fleetwatch.provisioning.alertmanager import (
     render,
 )
 from servers import needs, require, wait_until
-from test_alerting_client import AlertmanagerServer, post_alert
 
 ROOT = Path(__file__).parents[2]
 DEFAULT = ROOT / "alerting.yaml"
