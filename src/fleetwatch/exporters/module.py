@@ -6,14 +6,13 @@ The HTTP layer knows modules only through this interface; a module knows nothing
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from fleetwatch.exporters.families import Families, Spec
+from fleetwatch.inventory.model import Host, Service
 
-if TYPE_CHECKING:
-    from fleetwatch.inventory import Host, Service
-
-    Target = Host | Service
+#: what a module probes: an inventory host (host modules) or service (service modules)
+Target = Host | Service
 
 
 @dataclass
