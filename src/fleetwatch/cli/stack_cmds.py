@@ -59,7 +59,7 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
         stack.stop(state)
         raise
     for svc in current.services:
-        click.echo(f"  {svc.name:<11} {svc.url}   (log: {svc.log})")
+        click.echo(f"  {svc.name:<13} {svc.url}   (log: {svc.log})")
     prom = current.url("prometheus")
     if prom:
         click.echo("waiting for the first scrapes...")
