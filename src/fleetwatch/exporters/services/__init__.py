@@ -1,0 +1,1 @@
+"""Service modules of the exporter: one file per module (postgres, redis, http, ...)."""
