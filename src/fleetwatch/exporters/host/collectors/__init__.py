@@ -47,6 +47,7 @@ _MODULES = (
     "mdadm",
     "textfile",
     "selinux",
+    "gpu",
 )
 
 _cache: list[Collector] | None = None
