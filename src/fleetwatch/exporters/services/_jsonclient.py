@@ -17,6 +17,24 @@ from typing import Any
 import aiohttp
 
 from fleetwatch.errors import ParseError
+from fleetwatch.exporters.families import gauge
+
+#: params of the JSON-RPC modules: only their own upper bound of one probe
+TIMEOUT_ONLY_PARAMS: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "timeout_seconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Upper bound of one probe (the scrape's deadline still applies).",
+        },
+    },
+}
+#: blackbox_exporter's two families every probing module answers with
+SUCCESS = gauge("probe_success", "Displays whether or not the probe was a success")
+DURATION = gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
+
 
 #: bytes of a body kept in an error detail (enough to recognise an HTML error page)
 _SNIPPET = 60

@@ -39,6 +39,9 @@ from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services._jsonclient import (
+    DURATION,
+    SUCCESS,
+    TIMEOUT_ONLY_PARAMS,
     CallError,
     fetch_json,
     gather_calls,
@@ -46,21 +49,9 @@ from fleetwatch.exporters.services._jsonclient import (
     rpc_result,
 )
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "timeout_seconds": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "description": "Upper bound of one probe (the scrape's deadline still applies).",
-        },
-    },
-}
+PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
 
 CHAIN = ("chain_id",)
-SUCCESS = gauge("probe_success", "Displays whether or not the probe was a success")
-DURATION = gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
 HEIGHT = gauge("cometbft_consensus_height", "Height of the chain.", *CHAIN)
 LATEST_HEIGHT = gauge("cometbft_consensus_latest_block_height", "The latest block height.", *CHAIN)
 SYNCING = gauge(

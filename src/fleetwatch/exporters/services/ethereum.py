@@ -37,7 +37,10 @@ from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services._jsonclient import (
+    DURATION,
     METHOD_NOT_FOUND,
+    SUCCESS,
+    TIMEOUT_ONLY_PARAMS,
     CallError,
     fetch_json,
     gather_calls,
@@ -45,21 +48,9 @@ from fleetwatch.exporters.services._jsonclient import (
     rpc_result,
 )
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "timeout_seconds": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "description": "Upper bound of one probe (the scrape's deadline still applies).",
-        },
-    },
-}
+PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
 
 CHAIN = ("chain_id",)
-SUCCESS = gauge("probe_success", "Displays whether or not the probe was a success")
-DURATION = gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
 HEIGHT = gauge("ethereum_blockchain_height", "The current height of the blockchain", *CHAIN)
 BEST_KNOWN = gauge(
     "ethereum_best_known_block_number", "The estimated highest block available", *CHAIN
