@@ -131,6 +131,45 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(stat[11]) + int(stat[12])) / tick
 
 
+def process_cpu() -> dict[int, tuple[str, float]]:
+    """(command name, CPU seconds) of every live process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        comm = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        out[int(entry.name)] = (comm, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_by_part(
+    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], exporter: int
+) -> dict[str, float]:
+    """CPU seconds spent between two snapshots, by part of the probe path."""
+    parts: dict[str, float] = {}
+    me = os.getpid()
+    for pid, (comm, cpu) in after.items():
+        used = cpu - before.get(pid, (comm, 0.0))[1]
+        if pid == exporter:
+            part = "exporter"
+        elif pid == me:
+            part = "load generator"
+        elif comm == "sshd":
+            part = "sshd"
+        elif comm in ("perl", "sh", "head", "stat", "awk", "date"):
+            part = "remote session"
+        else:
+            part = "other"
+        parts[part] = parts.get(part, 0.0) + used
+    return parts
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -190,11 +229,11 @@ def main() -> None:
                 f"\n== throughput: {args.targets} targets, concurrency {args.concurrency}, "
                 f"{args.seconds:.0f} s =="
             )
-            cpu0, exp0 = cpu_seconds(), cpu_seconds(proc.pid)
+            cpu0, exp0, procs0 = cpu_seconds(), cpu_seconds(proc.pid), process_cpu()
             rate, done, failed = asyncio.run(
                 throughput(base, names, args.concurrency, args.seconds)
             )
-            cpu1, exp1 = cpu_seconds(), cpu_seconds(proc.pid)
+            cpu1, exp1, procs1 = cpu_seconds(), cpu_seconds(proc.pid), process_cpu()
             print(f"probes/s {rate:8.1f}   ({done} ok, {failed} failed; goal >= 200/s)")
             total = done + failed
             if total:
@@ -202,6 +241,14 @@ def main() -> None:
                     f"CPU per probe: exporter {(exp1 - exp0) / total * 1000:.1f} ms, "
                     f"whole machine {(cpu1 - cpu0) / total * 1000:.1f} ms "
                     "(sshd, the remote script and the load generator included)"
+                )
+                parts = cpu_by_part(procs0, procs1, proc.pid)
+                print(
+                    "  by part (ms per probe): "
+                    + ", ".join(
+                        f"{k} {v / total * 1000:.1f}"
+                        for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
+                    )
                 )
             print(f"exporter peak RSS {peak_rss_mib(proc.pid):.1f} MiB")
         finally:

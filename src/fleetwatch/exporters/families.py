@@ -10,6 +10,7 @@ exporter does.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
@@ -109,22 +110,30 @@ class Families(Collector):
     def render(self) -> bytes:
         """The text exposition format 0.0.4, byte-identical to prometheus_client's
         ``generate_latest(self)`` but without building a Metric and Sample per value: a
-        probe has hundreds of samples and this is on the hot path of every scrape."""
+        probe has hundreds of samples and this is on the hot path of every scrape.  Series
+        names with their labels, and formatted values, are cached across probes (a fleet
+        repeats them: cpu="0", device="eth0", 0, 1)."""
         out: list[str] = []
         for name in sorted(self._families):
             fam = self._families[name]
             spec = fam.spec
-            out.append(f"# HELP {spec.name} {_escape_help(spec.help)}\n")
-            out.append(f"# TYPE {spec.name} {spec.type}\n")
-            labels = spec.labels
-            order = sorted(range(len(labels)), key=labels.__getitem__)  # names sorted, as upstream
-            for key in sorted(fam.samples):
-                value = floatToGoString(fam.samples[key])  # type: ignore[no-untyped-call]
-                if labels:
-                    pairs = ",".join(f'{labels[i]}="{_escape_label(key[i])}"' for i in order)
-                    out.append(f"{spec.name}{{{pairs}}} {value}\n")
-                else:
-                    out.append(f"{spec.name} {value}\n")
+            head = _HEADS.get(spec)
+            if head is None:
+                head = _HEADS[spec] = _head(spec)
+            out.append(head)
+            prefixes = _PREFIXES.get(spec)
+            if prefixes is None or len(prefixes) > _CACHE_MAX:
+                prefixes = _PREFIXES[spec] = {}
+            samples = fam.samples
+            for key in sorted(samples):
+                prefix = prefixes.get(key)
+                if prefix is None:
+                    prefix = prefixes[key] = _prefix(spec, key)
+                value = samples[key]
+                text = _VALUES.get(value) if value else _zero(value)
+                if text is None:
+                    text = _format_value(value)
+                out.append(f"{prefix}{text}\n")
         return "".join(out).encode("utf-8")
 
     def collect(self) -> Iterator[Metric]:
@@ -137,6 +146,40 @@ class Families(Collector):
             for key in sorted(fam.samples):
                 metric.add_sample(spec.name, dict(zip(labels, key, strict=True)), fam.samples[key])
             yield metric
+
+
+_CACHE_MAX = 50_000
+_HEADS: dict[Spec, str] = {}
+_PREFIXES: dict[Spec, dict[tuple[str, ...], str]] = {}
+_VALUES: dict[float, str] = {}
+
+
+def _head(spec: Spec) -> str:
+    return f"# HELP {spec.name} {_escape_help(spec.help)}\n# TYPE {spec.name} {spec.type}\n"
+
+
+def _prefix(spec: Spec, key: tuple[str, ...]) -> str:
+    """``name{a="x",b="y"} `` with label names sorted, as prometheus_client writes them."""
+    labels = spec.labels
+    if not labels:
+        return f"{spec.name} "
+    order = sorted(range(len(labels)), key=labels.__getitem__)
+    pairs = ",".join(f'{labels[i]}="{_escape_label(key[i])}"' for i in order)
+    return f"{spec.name}{{{pairs}}} "
+
+
+def _zero(value: float) -> str | None:
+    # 0.0 and -0.0 are one dict key but two texts; NaN (falsy never: it is truthy) not here
+    return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+
+
+def _format_value(value: float) -> str:
+    text: str = floatToGoString(value)  # type: ignore[no-untyped-call]
+    if value == value:  # NaN never equals itself, so never hits: keep it out
+        if len(_VALUES) > _CACHE_MAX:
+            _VALUES.clear()
+        _VALUES[value] = text
+    return text
 
 
 def _escape_help(text: str) -> str:

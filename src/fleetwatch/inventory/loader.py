@@ -30,6 +30,7 @@ from fleetwatch.inventory.model import (
     Defaults,
     Deployment,
     Host,
+    Interpreter,
     Inventory,
     KnownHosts,
     Resources,
@@ -580,4 +581,5 @@ class _Builder:
             connect_timeout_seconds=(
                 parse_duration(timeout) if isinstance(timeout, str) else float(timeout)
             ),
+            interpreter=cast(Interpreter, raw.get("interpreter", "auto")),
         )

@@ -18,6 +18,8 @@ from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
 
 KnownHosts = Literal["strict", "off"]
+#: what runs a host's collection session: perl where the host has it (fewer forks), or sh
+Interpreter = Literal["auto", "sh"]
 
 DEFAULT_CPU_THRESHOLD = 90.0
 DEFAULT_MEMORY_THRESHOLD = 95.0
@@ -81,6 +83,7 @@ class SSHSettings:
     known_hosts: KnownHosts = "strict"
     known_hosts_file: str | None = None
     connect_timeout_seconds: float = 5.0
+    interpreter: Interpreter = "auto"
 
     def passphrase(self) -> str | None:
         """The identity file's passphrase, read now from its env var or file (None if none).

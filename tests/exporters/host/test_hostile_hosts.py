@@ -29,9 +29,15 @@ async def _garbage(process: Any) -> None:
 
 
 async def _truncated(process: Any) -> None:
-    # what a host that dies mid-output sends: the start of a real answer, then EOF
-    command = process.command or ""
-    nonce = command.split("@@FW@@")[1].split("@@")[0] if "@@FW@@" in command else "x"
+    # what a host that dies mid-output sends: a ready session, the start of a real answer, EOF
+    process.stdout.write(b"\n@@FW@@ready sh\n")
+    request = b""
+    while request.count(b"@@FW@@") < 1 or b"@@files" not in request:
+        chunk = await process.stdin.read(65536)
+        if not chunk:
+            break
+        request += chunk
+    nonce = request.split(b"@@FW@@")[1].split(b"@@")[0].decode() if b"@@FW@@" in request else "x"
     process.stdout.write(f"\n@@FW@@{nonce}@@files\n==> /proc/stat <==\ncpu  1 2".encode())
     process.exit(0)
 

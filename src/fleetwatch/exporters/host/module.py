@@ -8,7 +8,7 @@ from fleetwatch.errors import ParseError, ProbeError
 from fleetwatch.exporters.families import Spec, catalog
 from fleetwatch.exporters.host.collectors import Collector, all_collectors, select
 from fleetwatch.exporters.host.runner import RUNNER_SPECS, run_collectors
-from fleetwatch.exporters.host.script import build_script, new_nonce, parse_output
+from fleetwatch.exporters.host.script import Plan, make_plan, new_nonce, parse_output
 from fleetwatch.exporters.host.transport import Transport
 from fleetwatch.exporters.module import ProbeResult
 
@@ -24,6 +24,7 @@ class HostModule:
         self.description = description
         self.transport = transport
         self._selected: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Collector]] = {}
+        self._plans: dict[str, tuple[list[Collector], Plan]] = {}
 
     def specs(self) -> list[Spec]:
         return catalog([*RUNNER_SPECS, *(s for c in all_collectors() for s in c.specs)])
@@ -42,9 +43,11 @@ class HostModule:
             raise ProbeError(target.name, "internal", f"module {self.name} probes hosts only")
         host = target
         collectors = self.collectors_for(host)
+        cached = self._plans.get(host.name)
+        if cached is None or cached[0] is not collectors or cached[1].opts != host.options:
+            cached = self._plans[host.name] = (collectors, make_plan(collectors, host.options))
         nonce = new_nonce()
-        script = build_script(collectors, host.options, nonce)
-        raw = await self.transport.run(host, script, timeout)
+        raw = await self.transport.run(host, cached[1], nonce, timeout)
         try:
             snap = parse_output(raw, nonce)
         except ParseError as exc:

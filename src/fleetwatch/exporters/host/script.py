@@ -18,9 +18,11 @@ Files are read by one ``head`` call (POSIX; it prints a header per file when giv
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.host.collectors.base import Collector, Options
@@ -41,8 +43,18 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def build_script(collectors: Iterable[Collector], opts: Options, nonce: str) -> str:
-    """The shell script (not yet wrapped for the login shell) for these collectors."""
+@dataclass(frozen=True)
+class Plan:
+    """What one collection reads: file patterns, and command snippets by key."""
+
+    files: tuple[str, ...]
+    commands: dict[str, str]
+    opts: Options
+    #: identifies the plan's content: a session that has it stored runs it by this key
+    key: str = ""
+
+
+def make_plan(collectors: Iterable[Collector], opts: Options) -> Plan:
     files: list[str] = []
     commands: dict[str, str] = {}
     for c in collectors:
@@ -55,20 +67,44 @@ def build_script(collectors: Iterable[Collector], opts: Options, nonce: str) -> 
             if key in commands:
                 raise ValueError(f"collector {c.name}: command key {key!r} used twice")
             commands[key] = snippet
-    mark = f"@@FW@@{nonce}@@"
-    lines = [
+    digest = hashlib.sha256(repr((files, sorted(commands.items()), opts)).encode()).hexdigest()
+    return Plan(tuple(files), commands, opts, digest[:16])
+
+
+def marker(nonce: str) -> str:
+    return f"@@FW@@{nonce}@@"
+
+
+def preamble() -> list[str]:
+    return [
         "LC_ALL=C; export LC_ALL",
         # the machine name, without a fork where the kernel offers it (Linux >= 6.1)
         f"{ARCH_VAR}=; read {ARCH_VAR} 2>/dev/null </proc/sys/kernel/arch"
         f" || {ARCH_VAR}=$(uname -m)",
-        f"printf '\\n%s\\n' '{mark}files'",
-        f"head -n {_MAX_LINES} /dev/null {' '.join(files)} 2>/dev/null",
     ]
-    for key, snippet in commands.items():
-        lines.append(f"printf '\\n%s\\n' '{mark}cmd@@{key}'")
-        lines.append("{ " + snippet.strip() + "\n} </dev/null 2>&1")
+
+
+def command_section(mark: str, key: str, snippet: str) -> str:
+    """One snippet with its section marker; it reads no stdin and its stderr is kept."""
+    return f"printf '\\n%s\\n' '{mark}cmd@@{key}'\n{{ {snippet.strip()}\n}} </dev/null 2>&1"
+
+
+def plan_script(plan: Plan, nonce: str) -> str:
+    """The POSIX sh script (not yet wrapped for the login shell) of one collection."""
+    mark = marker(nonce)
+    lines = [
+        *preamble(),
+        f"printf '\\n%s\\n' '{mark}files'",
+        f"head -n {_MAX_LINES} /dev/null {' '.join(plan.files)} 2>/dev/null",
+    ]
+    lines += [command_section(mark, key, snippet) for key, snippet in plan.commands.items()]
     lines.append(f"printf '\\n%s\\n' '{mark}end'")
     return "\n".join(lines) + "\n"
+
+
+def build_script(collectors: Iterable[Collector], opts: Options, nonce: str) -> str:
+    """The shell script (not yet wrapped for the login shell) for these collectors."""
+    return plan_script(make_plan(collectors, opts), nonce)
 
 
 def wrap_for_login_shell(script: str) -> str:

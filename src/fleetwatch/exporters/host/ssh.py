@@ -1,5 +1,10 @@
 """SSH transport: one persistent asyncssh connection per host, reused across probes.
 
+Each connection keeps its collection sessions (``session.Session``: a perl or sh loop started
+by one exec) idle between probes, so that a probe costs one request on an open channel: no
+channel setup, no login shell, no interpreter start.  Up to four probes of one host run at
+once, each on its own session.
+
 asyncssh is imported here only; this module is imported lazily by the ``ssh`` module so that
 ``fleetwatch --help`` stays fast.
 """
@@ -7,7 +12,6 @@ asyncssh is imported here only; this module is imported lazily by the ``ssh`` mo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import logging
 import socket
@@ -17,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import asyncssh
 
 from fleetwatch.errors import ProbeError
-from fleetwatch.exporters.host.script import wrap_for_login_shell
-from fleetwatch.exporters.host.transport import MAX_OUTPUT_BYTES
+from fleetwatch.exporters.host.script import Plan
+from fleetwatch.exporters.host.session import Session, SessionGone
 
 if TYPE_CHECKING:
     from fleetwatch.inventory import Host
@@ -34,7 +38,9 @@ _STALE = (
     asyncssh.DisconnectError,
     BrokenPipeError,
     ConnectionResetError,
+    SessionGone,
 )
+_PER_HOST = 4
 _BACKOFF_START = 0.1
 _BACKOFF_MAX = 2.0
 
@@ -70,8 +76,9 @@ def _describe(exc: BaseException) -> str:
 @dataclass
 class _HostState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_PER_HOST))
     conn: Any = None
+    idle: list[Session] = field(default_factory=list)
 
 
 class SSHPool:
@@ -90,36 +97,56 @@ class SSHPool:
         self._hosts.clear()
 
     def _drop(self, state: _HostState) -> None:
+        for session in state.idle:
+            session.close()
+        state.idle.clear()
         if state.conn is not None:
             state.conn.abort()
             state.conn = None
 
-    async def run(self, host: Host, script: str, timeout: float) -> str:
+    async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         state = self._hosts.setdefault(host.name, _HostState())
-        command = wrap_for_login_shell(script)
         try:
             async with asyncio.timeout_at(deadline):
                 async with self._global, state.sem:
-                    return await self._run_with_reconnect(host, state, command, deadline)
+                    return await self._run_with_reconnect(host, state, plan, nonce, deadline)
         except TimeoutError:
             raise ProbeError(
                 host.name, "timeout", f"no complete answer within {timeout:.1f}s"
             ) from None
 
     async def _run_with_reconnect(
-        self, host: Host, state: _HostState, command: str, deadline: float
+        self, host: Host, state: _HostState, plan: Plan, nonce: str, deadline: float
     ) -> str:
         for attempt in (1, 2):
             conn, reused = await self._connection(host, state, deadline)
+            session = state.idle.pop() if state.idle else None
+            reused = reused or session is not None
             try:
-                return await self._exec(host, conn, command)
+                if session is None:
+                    session = await Session.open(conn, host.ssh.interpreter, host.name)
+                raw = await session.collect(plan, nonce)
             except _STALE as exc:
-                self._drop(state)
+                if session is not None:
+                    session.close()
+                if conn.is_closed():
+                    self._drop(state)
                 if not reused or attempt == 2:
                     raise ProbeError(host.name, classify(exc), _describe(exc)) from None
-                log.info("target %s: pooled connection lost (%s), reconnecting", host.name, exc)
+                log.info("target %s: pooled session lost (%s), reopening", host.name, exc)
+                continue
+            except BaseException:
+                # timeout, cancellation, garbage: the session's state is unknown
+                if session is not None:
+                    session.close()
+                raise
+            if state.conn is conn and len(state.idle) < _PER_HOST:
+                state.idle.append(session)
+            else:
+                session.close()
+            return raw
         raise AssertionError("unreachable")
 
     async def _connection(self, host: Host, state: _HostState, deadline: float) -> tuple[Any, bool]:
@@ -163,23 +190,3 @@ class SSHPool:
         if passphrase is not None:
             options["passphrase"] = passphrase
         return await asyncssh.connect(host.address, **options)
-
-    async def _exec(self, host: Host, conn: Any, command: str) -> str:
-        proc = await conn.create_process(
-            command, stdin=asyncssh.DEVNULL, stderr=asyncssh.DEVNULL, encoding=None
-        )
-        try:
-            chunks: list[bytes] = []
-            total = 0
-            while True:
-                chunk = await proc.stdout.read(65536)
-                if not chunk:
-                    break
-                total += len(chunk)
-                if total > MAX_OUTPUT_BYTES:
-                    raise ProbeError(host.name, "bad_output", f"more than {total} bytes of output")
-                chunks.append(chunk)
-        finally:
-            with contextlib.suppress(Exception):
-                proc.close()
-        return b"".join(chunks).decode("utf-8", errors="replace")

@@ -1,4 +1,4 @@
-"""How the host module runs its one script: the Transport interface and the local transport."""
+"""How the host module runs a collection: the Transport interface and the local transport."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 from typing import TYPE_CHECKING, Protocol
 
 from fleetwatch.errors import ProbeError
+from fleetwatch.exporters.host.script import Plan, plan_script
 
 if TYPE_CHECKING:
     from fleetwatch.inventory import Host
@@ -16,8 +17,9 @@ MAX_OUTPUT_BYTES = 32 * 1024 * 1024
 
 
 class Transport(Protocol):
-    async def run(self, host: Host, script: str, timeout: float) -> str:
-        """Run the POSIX sh ``script`` on ``host``; its stdout as text.  Raises ProbeError."""
+    async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
+        """Collect ``plan`` on ``host``: the marked output ``script.parse_output`` reads, as
+        text.  Raises ProbeError."""
         ...
 
     async def close(self) -> None: ...
@@ -39,13 +41,13 @@ async def read_capped(stream: asyncio.StreamReader, target: str) -> bytes:
 
 
 class LocalTransport:
-    """Runs the script with this machine's /bin/sh: the same parsers on local files."""
+    """Runs the POSIX script with this machine's /bin/sh: the same parsers on local files."""
 
-    async def run(self, host: Host, script: str, timeout: float) -> str:
+    async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
         proc = await asyncio.create_subprocess_exec(
             "/bin/sh",
             "-c",
-            script,
+            plan_script(plan, nonce),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,

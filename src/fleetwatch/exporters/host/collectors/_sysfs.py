@@ -70,6 +70,20 @@ def option_regex(pattern: str) -> re.Pattern[str]:
         raise ParseError("options", f"invalid regex {pattern!r}: {exc}") from None
 
 
+@functools.lru_cache(maxsize=8192)
+def selected(pattern: str, name: str) -> bool:
+    """Whether a field filter option (a regex searched in the name) keeps ``name``; the same
+    few hundred names recur on every probe of a fleet."""
+    return option_regex(pattern).search(name) is not None
+
+
+def int_text(text: str) -> bool:
+    """An optionally negative run of ASCII digits (what int() accepts and more: no "+", "_",
+    spaces or other scripts' digits)."""
+    digits = text[1:] if text[:1] == "-" else text
+    return digits.isascii() and digits.isdigit()
+
+
 def attributes(
     snap: Snapshot, parent: str, names: Iterable[str], entry: str = "*"
 ) -> dict[str, dict[str, str]]:

@@ -11,6 +11,7 @@ same filter is applied here again with Go-compatible regexes, and it decides wha
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -102,6 +103,7 @@ def parse_statfs(text: str) -> tuple[dict[str, StatFs], list[str]]:
     return stats, other
 
 
+@functools.lru_cache(maxsize=64)
 def host_regex(pattern: str) -> str:
     """``pattern`` (Go RE2) as a POSIX ERE for awk, or "" when it has no ERE equivalent.
 

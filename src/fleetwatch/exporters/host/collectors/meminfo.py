@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fleetwatch.errors import ParseError
@@ -84,6 +85,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"^[0-9]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_for(key: str) -> Spec:
     """The family of one field; node_exporter types a field ending in ``_total`` a counter."""
     make = counter if key.endswith("_total") else gauge

@@ -11,6 +11,7 @@ node_exporter 1.5 reads these over netlink by default, which adds ``receive_noha
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fleetwatch.errors import ParseError
@@ -26,6 +27,7 @@ _IFACE = re.compile(r"^(.+): *(.+)$")
 _HEADER = re.compile(r"[a-z_]+")
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_for(key: str) -> Spec:
     """``receive_bytes`` -> node_network_receive_bytes_total, as node_exporter names them."""
     return counter(f"node_network_{key}_total", f"Network device statistic {key}.", "device")

@@ -10,10 +10,12 @@ netstat-fields regex are exposed.  /proc/net/snmp6 is absent without IPv6: no sa
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, untyped
+from fleetwatch.exporters.host.collectors._sysfs import int_text, selected
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -70,6 +72,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"^-?[0-9]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_for(protocol: str, field: str) -> Spec:
     return untyped(f"node_netstat_{protocol}_{field}", f"Statistic {protocol}{field}.")
 
@@ -78,7 +81,7 @@ SPECS = tuple(spec_for(*k.split("_", 1)) for k in KNOWN_KEYS)
 
 
 def _value(path: str, text: str) -> float:
-    if not _NUMBER.match(text):
+    if not int_text(text):
         raise ParseError(path, f"invalid value {text[:40]!r}")
     return float(int(text))
 
@@ -135,12 +138,12 @@ class NetstatCollector(Collector):
         if text6 is not None:
             stats.update(parse_snmp6(text6))
         try:
-            pattern = re.compile(opts.netstat_fields)
+            re.compile(opts.netstat_fields)
         except re.error as exc:
             raise ParseError("netstat fields option", f"bad regex: {exc}") from None
         for protocol, fields in stats.items():
             for field, value in fields.items():
-                if pattern.search(f"{protocol}_{field}"):
+                if selected(opts.netstat_fields, f"{protocol}_{field}"):
                     out.add(spec_for(protocol, field), value)
 
 

@@ -7,10 +7,12 @@ node_vmstat_oom_kill 0
 
 from __future__ import annotations
 
+import functools
 import re
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, untyped
+from fleetwatch.exporters.host.collectors._sysfs import int_text, selected
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -22,6 +24,7 @@ _KEY = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"^-?[0-9]+$")
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_for(field: str) -> Spec:
     return untyped(f"node_vmstat_{field}", f"/proc/vmstat information field {field}.")
 
@@ -36,7 +39,7 @@ def parse_vmstat(text: str) -> dict[str, float]:
         parts = line.split()
         if not parts:
             continue
-        if len(parts) != 2 or not _KEY.match(parts[0]) or not _NUMBER.match(parts[1]):
+        if len(parts) != 2 or not _KEY.match(parts[0]) or not int_text(parts[1]):
             raise ParseError(PATH, f"invalid line: {line[:80]!r}")
         out[parts[0]] = float(int(parts[1]))
     if not out:
@@ -56,11 +59,11 @@ class VmstatCollector(Collector):
         # node_exporter checks every value before filtering, so garbage anywhere fails
         values = parse_vmstat(text)
         try:
-            pattern = re.compile(opts.vmstat_fields)
+            re.compile(opts.vmstat_fields)
         except re.error as exc:
             raise ParseError("vmstat fields option", f"bad regex: {exc}") from None
         for field, value in values.items():
-            if pattern.search(field):
+            if selected(opts.vmstat_fields, field):
                 out.add(spec_for(field), value)
 
 
