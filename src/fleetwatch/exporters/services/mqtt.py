@@ -1,0 +1,423 @@
+"""mqtt: a Mosquitto broker's ``$SYS`` tree, in the names of sapcc/mosquitto-exporter.
+
+``Service.address`` is ``host:port`` (``[v6]:port``, ``tcp://`` or ``mqtt://`` allowed, port
+1883 by default).  One probe is one MQTT 3.1.1 session over plain TCP (no TLS, no websockets):
+CONNECT (clean session, client id ``fleetwatch-<hex>``, optional user name and password),
+SUBSCRIBE ``$SYS/#`` and ``fleetwatch/probe/<nonce>``, PUBLISH the nonce there at QoS 0, read
+until it comes back, DISCONNECT::
+
+    probe_success 1
+    probe_duration_seconds 0.0031
+    broker_version_info{version="mosquitto version 2.0.11"} 1
+    broker_uptime 1234                         (counter; "1234 seconds" on the wire)
+    broker_bytes_received 52113                (counter without _total, as that exporter)
+    broker_clients_connected 3
+    broker_retained_messages_count 48          ("$SYS/broker/retained messages/count")
+
+A name is the topic without ``$SYS/``, ``/``, space, ``-`` and ``.`` made ``_``.  The twelve
+topics that exporter types ``counter`` (bytes, messages and publish counts, ``uptime``,
+``clients/maximum``, ``clients/total``) keep that name (``Families.render`` writes it as is);
+the rest are gauges.  As there, ``clients/active`` / ``clients/inactive`` (deprecated) and
+``timestamp`` are dropped; ``version`` becomes fleetwatch's ``broker_version_info{version}``.
+The catalog needs fixed names: topics Mosquitto 2.0 does not publish (bridge states under
+``$SYS/broker/connection/``, other brokers' trees) are skipped, as are payloads that are not a
+number (optionally followed by one unit word).
+
+The echo marks the end of the retained messages: Mosquitto queues them on SUBSCRIBE, before the
+echo published after the SUBACK (verified with 2.0.11 and 300 retained messages in the tests).
+It publishes a ``$SYS`` value only when it changes, retained with a 60 s message expiry, so on
+a quiet broker ``clients/connected`` drops out of the retained store a minute after its last
+change.  The module remembers each target's last values and fills such a gap when the previous
+successful probe was under ``CARRY_WINDOW`` seconds ago (no change can have gone unseen) and
+the uptime did not go backwards (no restart).
+
+Failure follows blackbox: ``probe_success 0`` and the duration, the reason in
+``ProbeResult.errors["mqtt"]``: ``connect:``, ``timeout:`` (naming the step: CONNACK, SUBACK or
+the echo), ``auth:`` (CONNACK 4/5), ``refused:`` (other CONNACK codes, SUBACK 0x80),
+``protocol:`` (not MQTT, quoting the first bytes), ``closed:``, ``config:``.  All of it within
+the probe's timeout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import re
+import secrets
+import socket
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fleetwatch.errors import FleetwatchError
+from fleetwatch.exporters.families import Families, Spec, counter, gauge
+from fleetwatch.exporters.module import ProbeResult, Target
+from fleetwatch.exporters.services import _mqttwire as wire
+from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS
+
+DEFAULT_PORT = 1883
+DEFAULT_ECHO_PREFIX = "fleetwatch/probe"
+KEEPALIVE = 60
+FIRST_BYTES = 24
+"""Bytes of the peer's first answer quoted in a protocol error (enough to see "HTTP/1.1 400")."""
+CARRY_WINDOW = 55.0
+"""Seconds a remembered value may fill a gap: under Mosquitto's 60 s $SYS message expiry."""
+
+PARAMS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "username": {"type": "string", "minLength": 1},
+        "password_env": {"type": "string", "minLength": 1},
+        "password_file": {"type": "string", "minLength": 1},
+        "echo_topic_prefix": {
+            "type": "string",
+            "pattern": "^[^#+$][^#+]*$",
+            "default": DEFAULT_ECHO_PREFIX,
+            "description": "the probe's echo goes to <prefix>/<nonce>: allow it there in ACLs",
+        },
+        "timeout_seconds": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "description": "Upper bound of one probe (the scrape's deadline still applies).",
+        },
+    },
+    # MQTT 3.1.1 sends a password only together with a user name
+    "dependentRequired": {"password_env": ["username"], "password_file": ["username"]},
+}
+
+# --------------------------------------------------------------------------------------------
+# Catalog: the $SYS topics of Mosquitto 2.0, typed as sapcc/mosquitto-exporter types them
+# --------------------------------------------------------------------------------------------
+
+SYS = "$SYS/"
+VERSION_TOPIC = "$SYS/broker/version"
+_RECEIVED_SENT = ("received", "sent")
+COUNTER_TOPICS = tuple(
+    f"$SYS/broker/{t}"
+    for t in (
+        *(f"{what}/{d}" for what in ("bytes", "messages") for d in _RECEIVED_SENT),
+        *(f"publish/{what}/{d}" for what in ("bytes", "messages") for d in _RECEIVED_SENT),
+        "publish/messages/dropped",
+        "uptime",
+        "clients/maximum",
+        "clients/total",
+    )
+)
+_LOAD = (
+    *(f"{what}/{d}" for what in ("messages", "bytes") for d in _RECEIVED_SENT),
+    *(f"publish/{d}" for d in ("dropped", *_RECEIVED_SENT)),
+    "sockets",
+    "connections",
+)
+GAUGE_TOPICS = tuple(
+    f"$SYS/broker/{t}"
+    for t in (
+        *(f"clients/{what}" for what in ("connected", "disconnected", "expired")),
+        "messages/stored",
+        "store/messages/count",
+        "store/messages/bytes",
+        "subscriptions/count",
+        "shared_subscriptions/count",
+        "retained messages/count",
+        "heap/current",
+        "heap/maximum",
+        *(f"load/{what}/{span}" for what in _LOAD for span in ("1min", "5min", "15min")),
+    )
+)
+_NAME_CHARS = str.maketrans({"/": "_", " ": "_", "-": "_", ".": "_"})
+
+
+def metric_name(topic: str) -> str:
+    """``$SYS/broker/load/bytes/sent/1min`` → ``broker_load_bytes_sent_1min``."""
+    return topic.removeprefix(SYS).translate(_NAME_CHARS)
+
+
+VERSION_INFO = gauge(
+    "broker_version_info", "$SYS/broker/version: the broker's version string", "version"
+)
+CATALOG_TOPICS: dict[str, Spec] = {
+    **{t: counter(metric_name(t), t) for t in COUNTER_TOPICS},
+    **{t: gauge(metric_name(t), t) for t in GAUGE_TOPICS},
+}
+SPECS: tuple[Spec, ...] = (SUCCESS, DURATION, VERSION_INFO, *CATALOG_TOPICS.values())
+KNOWN_TOPICS = frozenset((VERSION_TOPIC, *CATALOG_TOPICS))
+
+_NUMBER = re.compile(r"\s*(-?\d+(?:\.\d+)?)(?:\s+[A-Za-z]+)?\s*")
+
+
+def parse_value(payload: bytes) -> float | None:
+    """A $SYS payload as a number: ``"42"``, ``"0.25"``, ``"1234 seconds"``; else None."""
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    match = _NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    value = float(match.group(1))
+    return value if math.isfinite(value) else None
+
+
+def sys_families(values: Mapping[str, bytes]) -> Families:
+    """The families of the $SYS topics received (topic → last payload); unknown topics and
+    non-numeric payloads are skipped."""
+    out = Families()
+    for topic, payload in values.items():
+        if topic == VERSION_TOPIC:
+            version = payload.decode("utf-8", "replace").strip()
+            if version:
+                out.add(VERSION_INFO, 1, version)
+            continue
+        spec = CATALOG_TOPICS.get(topic)
+        value = parse_value(payload) if spec is not None else None
+        if spec is not None and value is not None:
+            out.add(spec, value)
+    return out
+
+
+@dataclass
+class Memory:
+    """A target's last successful probe: when (monotonic seconds), the uptime, the payloads."""
+
+    at: float
+    values: dict[str, bytes]
+
+    @property
+    def uptime(self) -> float | None:
+        raw = self.values.get("$SYS/broker/uptime")
+        return parse_value(raw) if raw is not None else None
+
+
+def carry_over(previous: Memory | None, current: Memory) -> Memory:
+    """``current`` with the topics it lacks filled from ``previous`` when that is safe: the
+    previous probe was under CARRY_WINDOW ago and the broker has not restarted since."""
+    if previous is None or not 0 <= current.at - previous.at <= CARRY_WINDOW:
+        return current
+    before, now = previous.uptime, current.uptime
+    if before is not None and (now is None or now < before):
+        return current
+    return Memory(current.at, {**previous.values, **current.values})
+
+
+# --------------------------------------------------------------------------------------------
+# One MQTT session
+# --------------------------------------------------------------------------------------------
+
+
+class ProbeFailure(Exception):
+    """The probe failed; the message is ``kind: detail`` for ProbeResult.errors."""
+
+
+@dataclass
+class Session:
+    """What one probe has seen so far (read by the timeout handler to name the step)."""
+
+    step: str = "connect"
+    echo: str = ""
+    first_bytes: bytes = b""
+    sys_messages: int = 0
+    values: dict[str, bytes] = field(default_factory=dict)
+
+
+_STEP_TIMEOUTS = {
+    "connect": "no TCP connection {within}",
+    "connack": "no CONNACK {within} (the port accepts TCP but does not answer as a broker)",
+    "suback": "no SUBACK {within}",
+    "echo": "the probe's own message on {topic} did not come back {within} (denied by an ACL?)",
+}
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``host:port`` / ``host`` / ``[v6]:port`` / ``tcp://host:port`` → (host, port)."""
+    addr = address.strip()
+    scheme, sep, rest = addr.partition("://")
+    if sep:
+        if scheme not in ("tcp", "mqtt"):
+            raise ProbeFailure(f"config: scheme {scheme}:// (only plain TCP: tcp:// or mqtt://)")
+        addr = rest.rstrip("/")
+    if addr.startswith("["):
+        host, _, port = addr[1:].partition("]")
+        port = port.lstrip(":")
+    else:
+        host, sep, port = addr.rpartition(":")
+        if not sep or ":" in host:
+            host, port = addr, ""
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ProbeFailure(f"config: bad port in address {address!r}")
+    return host, int(port) if port else DEFAULT_PORT
+
+
+class PacketStream:
+    """Packets off a stream reader, one at a time; the first bytes are kept for error messages."""
+
+    def __init__(self, reader: asyncio.StreamReader, session: Session) -> None:
+        self.reader = reader
+        self.session = session
+        self.decoder = wire.PacketDecoder()
+        self.ready: deque[wire.Packet] = deque()
+
+    async def next(self) -> wire.Packet:
+        while not self.ready:
+            data = await self.reader.read(65536)
+            if not data:
+                step = self.session.step.upper() if self.session.step != "echo" else "the echo"
+                raise ProbeFailure(f"closed: the peer closed the connection before {step}")
+            seen = self.session.first_bytes
+            if len(seen) < FIRST_BYTES:
+                self.session.first_bytes = seen + data[: FIRST_BYTES - len(seen)]
+            self.ready.extend(self.decoder.feed(data))
+        return self.ready.popleft()
+
+
+async def read_sys(
+    host: str,
+    port: int,
+    session: Session,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    echo_prefix: str = DEFAULT_ECHO_PREFIX,
+) -> dict[str, bytes]:
+    """One MQTT session: the last payload of each catalog $SYS topic received before the echo."""
+    nonce = secrets.token_hex(8)
+    echo = session.echo = f"{echo_prefix.rstrip('/')}/{nonce}"
+    try:
+        connect = wire.encode_connect(
+            f"fleetwatch-{secrets.token_hex(6)}",
+            username=username,
+            password=password,
+            keepalive=KEEPALIVE,
+        )
+    except ValueError as exc:
+        raise ProbeFailure(f"config: {exc}") from None
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        session.step = "connack"
+        writer.write(connect)
+        packets = PacketStream(reader, session)
+        _, code = wire.decode_connack(await packets.next())
+        if code:
+            kind = "auth" if code in (4, 5) else "refused"
+            text = wire.CONNACK_CODES.get(code, "unknown return code")
+            raise ProbeFailure(f"{kind}: CONNACK return code {code}: {text}")
+        session.step = "suback"
+        writer.write(wire.encode_subscribe(1, [("$SYS/#", 0), (echo, 0)]))
+        while True:
+            packet = await packets.next()
+            if packet.kind == wire.PUBLISH:
+                pub = wire.decode_publish(packet)
+                if pub.topic == echo and pub.payload == nonce.encode():
+                    break
+                if pub.topic.startswith(SYS):
+                    session.sys_messages += 1
+                    if pub.topic in KNOWN_TOPICS:  # bounded memory, whatever the peer sends
+                        session.values[pub.topic] = pub.payload
+            elif packet.kind == wire.SUBACK and session.step == "suback":
+                _check_suback(packet, echo)
+                session.step = "echo"
+                writer.write(wire.encode_publish(echo, nonce.encode()))
+            elif packet.kind != wire.PINGRESP:
+                raise ProbeFailure(f"protocol: unexpected {packet.name} from the broker")
+        writer.write(wire.DISCONNECT_PACKET)
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+        return session.values
+    except BaseException:
+        writer.transport.abort()  # never wait for a peer that may not read
+        raise
+
+
+def _check_suback(packet: wire.Packet, echo: str) -> None:
+    packet_id, codes = wire.decode_suback(packet)
+    if packet_id != 1 or len(codes) != 2:
+        raise ProbeFailure(f"protocol: SUBACK {packet_id} with {len(codes)} codes (expected 1, 2)")
+    for topic, code in zip(("$SYS/#", echo), codes, strict=True):
+        if code == wire.SUBACK_FAILURE:
+            raise ProbeFailure(f"refused: the broker refused the subscription to {topic}")
+
+
+def failure_reason(exc: BaseException, session: Session, timeout: float, address: str) -> str:
+    """A short ``kind: detail`` for ProbeResult.errors (never the password)."""
+    if isinstance(exc, ProbeFailure):
+        return str(exc)
+    if isinstance(exc, TimeoutError):
+        text = _STEP_TIMEOUTS.get(session.step, "no answer {within}")
+        return "timeout: " + text.format(within=f"within {timeout:.3g} s", topic=session.echo)
+    if isinstance(exc, wire.WireError):
+        return f"protocol: not MQTT: {exc} (first bytes {session.first_bytes!r})"
+    if isinstance(exc, FleetwatchError):
+        return f"config: {exc}"
+    if isinstance(exc, socket.gaierror):
+        return f"connect: {address}: {exc.strerror or exc}"
+    if isinstance(exc, OSError):
+        detail = os.strerror(exc.errno) if exc.errno else str(exc)
+        return f"connect: {address}: {detail}"
+    return f"internal: {type(exc).__name__}: {exc}"
+
+
+# --------------------------------------------------------------------------------------------
+# The module
+# --------------------------------------------------------------------------------------------
+
+
+class MqttModule:
+    """The ``mqtt`` service module."""
+
+    name = "mqtt"
+    description = "MQTT broker (Mosquitto) $SYS tree over MQTT 3.1.1: mosquitto-exporter names"
+
+    def __init__(self) -> None:
+        self._memory: dict[tuple[str, str], Memory] = {}
+
+    def specs(self) -> list[Spec]:
+        return list(SPECS)
+
+    async def probe(self, target: Target, timeout: float) -> ProbeResult:
+        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
+        limit = params.get("timeout_seconds")
+        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
+            timeout = min(timeout, float(limit))
+        prefix = str(params.get("echo_topic_prefix") or DEFAULT_ECHO_PREFIX)
+        out = Families()
+        errors: dict[str, str] = {}
+        session = Session()
+        t0 = time.perf_counter()
+        try:
+            async with asyncio.timeout(timeout):
+                secret = getattr(target, "secret", None)
+                password = secret("password") if callable(secret) else None
+                username = params.get("username")
+                host, port = split_address(target.address)
+                values = await read_sys(
+                    host,
+                    port,
+                    session,
+                    username=str(username) if username else None,
+                    password=password,
+                    echo_prefix=prefix,
+                )
+        except Exception as exc:  # every failure is probe_success 0, as blackbox
+            errors["mqtt"] = failure_reason(exc, session, timeout, target.address)
+        else:
+            key = (target.name, target.address)
+            memory = carry_over(self._memory.get(key), Memory(time.monotonic(), values))
+            self._memory[key] = memory
+            out = sys_families(memory.values)
+            if not session.sys_messages:
+                errors["sys"] = "no $SYS topics received ($SYS disabled, or denied by an ACL)"
+        out.add(SUCCESS, 0 if "mqtt" in errors else 1)
+        out.add(DURATION, time.perf_counter() - t0)
+        return ProbeResult(out, errors)
+
+    async def close(self) -> None:
+        """Nothing pooled (one connection per probe); forget the remembered values."""
+        self._memory.clear()
+
+    def pool_size(self) -> int:
+        return 0
