@@ -19,6 +19,9 @@ class Snapshot:
 
     files: dict[str, str] = field(default_factory=dict)
     commands: dict[str, str] = field(default_factory=dict)
+    _under: dict[str, list[tuple[str, str]]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def file(self, path: str) -> str | None:
         return self.files.get(path)
@@ -45,6 +48,17 @@ class Snapshot:
                 out.append((path, text))
         out.sort()
         return out
+
+    def under(self, prefix: str) -> list[tuple[str, str]]:
+        """(rest of the path, text) of every file whose path starts with ``prefix`` (computed
+        once per prefix: several collectors walk /sys/class/net/ and the like)."""
+        found = self._under.get(prefix)
+        if found is None:
+            n = len(prefix)
+            found = self._under[prefix] = [
+                (path[n:], text) for path, text in self.files.items() if path.startswith(prefix)
+            ]
+        return found
 
     def command(self, key: str) -> str | None:
         return self.commands.get(key)

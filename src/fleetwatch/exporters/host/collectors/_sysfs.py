@@ -93,12 +93,9 @@ def attributes(
     """
     wanted = set(names)
     out: dict[str, dict[str, str]] = {}
-    prefix = parent.rstrip("/") + "/"
-    for path, text in snap.files.items():
-        if not path.startswith(prefix):
-            continue
-        ent, _, attr = path[len(prefix) :].partition("/")
-        if attr in wanted and fnmatch.fnmatchcase(ent, entry):
+    for rest, text in snap.under(parent.rstrip("/") + "/"):
+        ent, _, attr = rest.partition("/")
+        if attr in wanted and (entry == "*" or fnmatch.fnmatchcase(ent, entry)):
             out.setdefault(ent, {})[attr] = text
     return dict(sorted(out.items()))
 
