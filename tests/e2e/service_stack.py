@@ -33,11 +33,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from exporters.services.conftest import PG_BIN, Postgres, RedisServer
 from exporters.services.docker_fixtures import IMAGE, Dockerd, import_busybox
 from exporters.services.mqtt_fixtures import Mosquitto
 from exporters.services.test_cometbft import NET_INFO, STATUS, UNCONFIRMED
-from exporters.services.test_ethereum import GANACHE, Ganache
 from servers import (
     FleetwatchExporter,
     Prometheus,
@@ -45,6 +43,7 @@ from servers import (
     missing_prerequisites,
     require,
 )
+from service_servers import GANACHE, PG_BIN, Ganache, Postgres, RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = "fleetwatch-e2e-1"

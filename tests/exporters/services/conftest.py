@@ -6,161 +6,21 @@ Every server runs on a free loopback port in its own process group and is stoppe
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fleetwatch.inventory import Service
-from servers import Server, free_port, http_get, http_ok, port_open, require
+from servers import require
+from service_servers import PG_BIN, HttpExporter, Postgres, RedisServer
 
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PASSWORD = "s3cret-fw"
 REDIS_PASSWORD = "redis-pw-fw"
 REDIS_CHECK_KEYS = ["bull:email:wait", "rq:queue:default", "3:celery", "counter", "nokey"]
 """fleetwatch's check_keys; the same keys in redis_exporter's syntax below."""
 REDIS_CHECK_KEYS_FLAG = "bull:email:wait,rq:queue:default,db3=celery,counter,nokey"
-
-
-class RedisServer(Server):
-    name = "redis-server"
-
-    def __init__(self, password: str | None = None) -> None:
-        super().__init__()
-        self.port = free_port()
-        self.password = password
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-        argv += ["--save", "", "--appendonly", "no", "--daemonize", "no"]
-        if self.password:
-            argv += ["--requirepass", self.password]
-        return argv
-
-    def cli(self, *args: str) -> str:
-        auth = ["-a", self.password, "--no-auth-warning"] if self.password else []
-        return subprocess.run(
-            ["redis-cli", "-p", str(self.port), *auth, *args],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout
-
-    def is_ready(self) -> bool:
-        return port_open("127.0.0.1", self.port) and self.cli("PING").strip() == "PONG"
-
-
-class HttpExporter(Server):
-    """A standard exporter binary on a free port: ready when /metrics answers."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        env: dict[str, str] | None = None,
-        listen_flag: str = "--web.listen-address",
-    ) -> None:
-        super().__init__(name)
-        self.port = free_port()
-        self.argv = argv
-        self.env = env or {}
-        self.listen_flag = listen_flag
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/metrics"
-
-    def start_exporter(self) -> HttpExporter:
-        self.start([*self.argv, f"{self.listen_flag}=127.0.0.1:{self.port}"], env=self.env)
-        return self
-
-    def is_ready(self) -> bool:
-        return http_ok(self.url)
-
-    def metrics(self) -> str:
-        status, body = http_get(self.url, timeout=10)
-        assert status == 200, body[:300]
-        return body.decode()
-
-
-class Postgres(Server):
-    """initdb into a temp dir as ``postgres`` (md5 for TCP, trust on the socket), pg_ctl start."""
-
-    name = "postgres"
-
-    def __init__(self) -> None:
-        super().__init__()
-        os.chmod(self.workdir, 0o755)
-        shutil.chown(self.workdir, "postgres")
-        self.port = free_port()
-        self.data = self.workdir / "data"
-        self.sock = self.workdir / "sock"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def _run(self, *argv: str) -> str:
-        return subprocess.run(
-            ["runuser", "-u", "postgres", "--", *argv],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-            cwd="/tmp",
-        ).stdout
-
-    def psql(self, sql: str, db: str = "postgres") -> str:
-        return self._run(
-            str(PG_BIN / "psql"), "-h", str(self.sock), "-p", str(self.port), "-U", "postgres",
-            "-d", db, "-v", "ON_ERROR_STOP=1", "-Atc", sql,
-        )  # fmt: skip
-
-    def start_db(self) -> Postgres:
-        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust")
-        hba = self.data / "pg_hba.conf"
-        hba.write_text(
-            "local all all trust\n"
-            "host all postgres 127.0.0.1/32 trust\n"
-            "host all all 127.0.0.1/32 scram-sha-256\n"
-        )
-        self.sock.mkdir()
-        shutil.chown(self.sock, "postgres")
-        # postgres in the foreground, as the unprivileged user, in its own process group
-        argv = [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port)]
-        argv += ["-c", "listen_addresses=127.0.0.1", "-k", str(self.sock)]
-        self.start(argv, user="postgres", cwd="/tmp", timeout=60)
-        return self
-
-    def stop(self, grace: float = 5.0) -> int | None:
-        """Fast shutdown (SIGTERM would wait for clients), then the group as a backstop."""
-        if self.alive and self.pid:
-            os.kill(self.pid, signal.SIGINT)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                if self._proc is not None:
-                    self._proc.wait(timeout=15)
-        return super().stop(grace)
-
-    def is_ready(self) -> bool:
-        done = subprocess.run(
-            [str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port)],
-            capture_output=True,
-            check=False,
-            timeout=5,
-        )
-        return done.returncode == 0
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import json
 import time
 import urllib.request
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,9 +24,9 @@ from fleetwatch.exporters.services.ethereum import (
     parse_syncing,
 )
 from fleetwatch.inventory import Service
-from servers import Server, free_port, require
+from servers import free_port, require
+from service_servers import GANACHE, Ganache
 
-GANACHE = Path(__file__).resolve().parents[3] / ".node" / "node_modules" / ".bin" / "ganache"
 CHAIN = {"chain_id": "1337"}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -39,29 +38,6 @@ def rpc(url: str, method: str, params: list[Any] | None = None) -> Any:
     )
     with _NO_PROXY.open(req, timeout=2) as resp:
         return json.loads(resp.read())["result"]
-
-
-class Ganache(Server):
-    name = "ganache"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
-        self.start_timeout = 60.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def command(self) -> list[str]:
-        return [
-            str(GANACHE),
-            "--server.host", "127.0.0.1", "--server.port", str(self.port),
-            "--miner.blockTime", "1", "--chain.chainId", "1337", "--wallet.deterministic",
-        ]  # fmt: skip
-
-    def is_ready(self) -> bool:
-        return self.alive and isinstance(rpc(self.url, "eth_blockNumber"), str)
 
 
 @pytest.fixture(scope="module")

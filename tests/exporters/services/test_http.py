@@ -25,7 +25,8 @@ from fleetwatch.exporters.services.http import (
     tls_version_label,
 )
 from fleetwatch.inventory import Service
-from servers import Server, free_port, http_get, http_ok, require
+from servers import free_port, require
+from service_servers import BLACKBOX, Blackbox
 
 TOKEN = "t0ken-not-logged"
 
@@ -362,43 +363,9 @@ def test_registry_and_schema() -> None:
 
 # --- beside the real blackbox exporter --------------------------------------------------------
 
-BLACKBOX = "prometheus-blackbox-exporter"
 BLACKBOX_ONLY = {"probe_failed_due_to_regex", "probe_ip_addr_hash", "probe_ip_protocol"}
 BLACKBOX_TLS_ONLY = {"probe_ssl_last_chain_expiry_timestamp_seconds", "probe_ssl_last_chain_info"}
 FLEETWATCH_ONLY = {"probe_health_status", "probe_json_value"}
-
-
-class Blackbox(Server):
-    name = "blackbox"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
-
-    def prepare(self) -> None:
-        (self.workdir / "blackbox.yml").write_text(
-            "modules:\n"
-            "  http_2xx:\n    prober: http\n"
-            "  https_insecure:\n    prober: http\n    http:\n"
-            "      tls_config:\n        insecure_skip_verify: true\n"
-        )
-
-    def command(self) -> list[str]:
-        return [
-            BLACKBOX,
-            f"--config.file={self.workdir / 'blackbox.yml'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
-        ]
-
-    def is_ready(self) -> bool:
-        return http_ok(f"http://127.0.0.1:{self.port}/metrics")
-
-    def probe(self, target: str, module: str) -> str:
-        status, body = http_get(
-            f"http://127.0.0.1:{self.port}/probe?module={module}&target={target}", timeout=10
-        )
-        assert status == 200
-        return body.decode()
 
 
 @pytest.fixture(scope="module")

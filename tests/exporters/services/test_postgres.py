@@ -26,7 +26,14 @@ IGNORED_LABELS = frozenset({"server"})  # postgres_exporter's per-target label: 
 
 
 def probe(service: Any, timeout: float = 10.0) -> Any:
-    return asyncio.run(PostgresModule().probe(service, timeout))
+    async def once() -> Any:
+        module = PostgresModule()
+        try:
+            return await module.probe(service, timeout)
+        finally:
+            await module.close()
+
+    return asyncio.run(once())
 
 
 def test_families_match_postgres_exporter(
@@ -206,3 +213,31 @@ def test_module_interface() -> None:
     assert module.name == "postgres" and module.pool_size() == 0
     assert "queries" in PARAMS_SCHEMA["properties"]
     asyncio.run(module.close())
+
+
+def test_the_connection_is_kept_and_replaced_when_the_server_drops_it(
+    postgres: Any, make_service: Any
+) -> None:
+    svc = make_service("db", "postgres", postgres.address, user="postgres")
+    sql = "SELECT pid FROM pg_stat_activity WHERE application_name = 'fleetwatch'"
+
+    async def run() -> list[Any]:
+        module = PostgresModule()
+        try:
+            first = await module.probe(svc, 10.0)
+            pids = [postgres.psql(sql).split()]
+            second = await module.probe(svc, 10.0)
+            pids.append(postgres.psql(sql).split())
+            assert module.pool_size() == 1
+            postgres.psql(f"SELECT pg_terminate_backend({pids[-1][0]})")
+            third = await module.probe(svc, 10.0)  # the dead connection is noticed, replaced
+            pids.append(postgres.psql(sql).split())
+            return [first, second, third, pids]
+        finally:
+            await module.close()
+
+    first, second, third, pids = asyncio.run(run())
+    assert [r.families.get("pg_up") for r in (first, second, third)] == [1, 1, 1]
+    assert not third.errors
+    assert len(pids[0]) == 1 and pids[0] == pids[1]  # one backend for both probes
+    assert len(pids[2]) == 1 and pids[2] != pids[1]

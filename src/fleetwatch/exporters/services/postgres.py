@@ -1,9 +1,13 @@
 """The ``postgres`` module: postgres_exporter 0.11's names over one psycopg 3 connection.
 
-One connection per probe (no pool), opened and used within the probe's deadline (on expiry
-psycopg cancels the running query; no session ``statement_timeout``, which pg_settings would
-then report instead of the server's).  Like postgres_exporter, a dead database or a
-refused login is not an HTTP error: ``pg_up 0`` and the reason in ``ProbeResult.errors``.
+One connection per target, kept open across probes as postgres_exporter keeps its own (a new
+PostgreSQL connection forks a backend and authenticates: about 10 ms), used within each probe's
+deadline (on expiry psycopg cancels the running query; no session ``statement_timeout``, which
+pg_settings would then report instead of the server's).  Probes of one target take turns on it;
+a probe that fails as a whole closes it, and the next one connects anew.
+
+Like postgres_exporter, a dead database or a refused login is not an HTTP error: ``pg_up 0``
+and the reason in ``ProbeResult.errors``.
 A failing section (a view missing on an old version, a custom query with a typo) costs that
 section only: its reason goes to ``errors[section]`` and the probe goes on.
 
@@ -16,6 +20,7 @@ psycopg is imported inside the functions that use it (the module list must load 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -528,78 +533,119 @@ class PostgresModule:
     name = "postgres"
     description = "PostgreSQL with psycopg: postgres_exporter names, custom SQL queries as gauges"
 
+    def __init__(self) -> None:
+        # target name -> (connection parameters, open connection); a lock per target
+        self._conns: dict[str, tuple[dict[str, Any], Any]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
     def specs(self) -> list[Spec]:
         return postgres_specs()
 
     async def probe(self, target: Host | Service, timeout: float) -> ProbeResult:
         fams = Families()
         errors: dict[str, str] = {}
+        lock = self._locks.setdefault(target.name, asyncio.Lock())
         try:
-            async with asyncio.timeout(timeout):
-                await self._collect(target, timeout, fams, errors)
+            params: Mapping[str, Any] = getattr(target, "params", {}) or {}
+            queries = parse_custom_queries(params.get("queries"))  # before any connection
+            async with asyncio.timeout(timeout), lock:
+                import psycopg
+
+                for attempt in (1, 2):
+                    conn, reused = await self._connection(target, timeout)
+                    try:
+                        await self._collect(conn, queries, fams, errors)
+                        break
+                    except psycopg.OperationalError:
+                        # a kept connection the server closed (restart, idle timeout,
+                        # pg_terminate_backend): once more on a new one
+                        self._drop(target.name)
+                        if not reused or attempt == 2:
+                            raise
+                        fams, errors = Families(), {}
+                    except BaseException:
+                        self._drop(target.name)
+                        raise
             fams.add(UP, 1)
         except Exception as exc:  # a dead or refusing server is pg_up 0, as postgres_exporter
+            self._drop(target.name)
             fams = Families()
             fams.add(UP, 0)
             errors = {"postgres": failure_reason(exc)}
         return ProbeResult(fams, errors)
 
-    async def _collect(
-        self, target: Host | Service, timeout: float, fams: Families, errors: dict[str, str]
-    ) -> None:
+    async def _connection(self, target: Host | Service, timeout: float) -> tuple[Any, bool]:
+        """The target's connection, and whether it was kept from an earlier probe."""
         import psycopg
         from psycopg.rows import dict_row
 
-        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        queries = parse_custom_queries(params.get("queries"))
-        conn = await psycopg.AsyncConnection.connect(
-            **conninfo_kwargs(target, timeout), row_factory=dict_row
+        kwargs = conninfo_kwargs(target, timeout)
+        # the connect timeout follows the probe's; the secret is read anew each time: a
+        # changed password or address makes a new connection
+        key = {k: v for k, v in kwargs.items() if k != "connect_timeout"}
+        cached = self._conns.get(target.name)
+        if cached is not None and cached[0] == key and not cached[1].closed:
+            return cached[1], True
+        self._drop(target.name)
+        conn = await psycopg.AsyncConnection.connect(**kwargs, row_factory=dict_row)
+        self._conns[target.name] = (key, conn)
+        return conn, False
+
+    def _drop(self, name: str) -> None:
+        cached = self._conns.pop(name, None)
+        if cached is not None:
+            with contextlib.suppress(Exception):
+                cached[1].pgconn.finish()  # no round trip: the server may be gone
+
+    async def _collect(
+        self, conn: Any, queries: list[CustomQuery], fams: Families, errors: dict[str, str]
+    ) -> None:
+        import psycopg
+
+        async def rows(sql: str) -> list[dict[str, Any]]:
+            async with conn.cursor() as cur:
+                await cur.execute(sql.encode())
+                fetched: list[dict[str, Any]] = await cur.fetchall()
+                return fetched
+
+        async def section(name: str, sql: str, use: Callable[[list[Row]], None]) -> None:
+            try:
+                use(list(await rows(sql)))
+            except (psycopg.Error, ParseError) as exc:
+                if isinstance(exc, psycopg.OperationalError) and conn.closed:
+                    raise
+                errors[name] = failure_reason(exc)
+
+        await section(
+            "static",
+            "SELECT version(), current_setting('server_version')",
+            lambda r: self._static(fams, r),
         )
-        async with conn:
-
-            async def rows(sql: str) -> list[dict[str, Any]]:
-                async with conn.cursor() as cur:
-                    await cur.execute(sql.encode())
-                    return await cur.fetchall()
-
-            async def section(name: str, sql: str, use: Callable[[list[Row]], None]) -> None:
-                try:
-                    use(list(await rows(sql)))
-                except (psycopg.Error, ParseError) as exc:
-                    if isinstance(exc, psycopg.OperationalError) and conn.closed:
-                        raise
-                    errors[name] = failure_reason(exc)
-
+        await section(
+            "stat_database",
+            "SELECT * FROM pg_stat_database",
+            lambda r: add_stat_database(fams, r),
+        )
+        await section(
+            "stat_database_conflicts",
+            "SELECT * FROM pg_stat_database_conflicts",
+            lambda r: add_conflicts(fams, r),
+        )
+        await section("database", SQL_DATABASE_SIZE, lambda r: _add_sizes(fams, r))
+        await section("settings", SQL_SETTINGS, lambda r: _add_settings(fams, r))
+        await section("stat_activity", SQL_ACTIVITY, lambda r: _add_activity(fams, r))
+        await section("locks", SQL_LOCKS, lambda r: _add_locks(fams, r))
+        await section(
+            "bgwriter", "SELECT * FROM pg_stat_bgwriter", lambda r: _add_bgwriter(fams, r)
+        )
+        await section("archiver", SQL_ARCHIVER, lambda r: _add_archiver(fams, r))
+        await section("replication", SQL_REPLICATION, lambda r: _add_replication(fams, r))
+        for query in queries:
             await section(
-                "static",
-                "SELECT version(), current_setting('server_version')",
-                lambda r: self._static(fams, r),
+                f"query:{query.name}",
+                query.query,
+                lambda r, q=query: add_custom(fams, q, r),  # type: ignore[misc]
             )
-            await section(
-                "stat_database",
-                "SELECT * FROM pg_stat_database",
-                lambda r: add_stat_database(fams, r),
-            )
-            await section(
-                "stat_database_conflicts",
-                "SELECT * FROM pg_stat_database_conflicts",
-                lambda r: add_conflicts(fams, r),
-            )
-            await section("database", SQL_DATABASE_SIZE, lambda r: _add_sizes(fams, r))
-            await section("settings", SQL_SETTINGS, lambda r: _add_settings(fams, r))
-            await section("stat_activity", SQL_ACTIVITY, lambda r: _add_activity(fams, r))
-            await section("locks", SQL_LOCKS, lambda r: _add_locks(fams, r))
-            await section(
-                "bgwriter", "SELECT * FROM pg_stat_bgwriter", lambda r: _add_bgwriter(fams, r)
-            )
-            await section("archiver", SQL_ARCHIVER, lambda r: _add_archiver(fams, r))
-            await section("replication", SQL_REPLICATION, lambda r: _add_replication(fams, r))
-            for query in queries:
-                await section(
-                    f"query:{query.name}",
-                    query.query,
-                    lambda r, q=query: add_custom(fams, q, r),  # type: ignore[misc]
-                )
 
     @staticmethod
     def _static(fams: Families, rows: list[Row]) -> None:
@@ -610,10 +656,13 @@ class PostgresModule:
             fams.add(STATIC, 1, ".".join(parts), version)
 
     async def close(self) -> None:
-        """Nothing pooled: one connection per probe."""
+        for name in list(self._conns):
+            cached = self._conns.pop(name)
+            with contextlib.suppress(Exception):
+                await cached[1].close()
 
     def pool_size(self) -> int:
-        return 0
+        return len(self._conns)
 
 
 def _add_sizes(fams: Families, rows: list[Row]) -> None:
