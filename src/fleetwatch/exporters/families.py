@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
-from prometheus_client.core import Metric
+from prometheus_client.core import HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
@@ -58,10 +58,20 @@ def untyped(name: str, help: str, *labels: str) -> Spec:
     return Spec(name, "untyped", help, labels)
 
 
+def histogram(name: str, help: str, *labels: str) -> Spec:
+    """A histogram family: samples ``<name>_bucket{le}``, ``<name>_count``, ``<name>_sum``."""
+    return Spec(name, "histogram", help, labels)
+
+
+#: one histogram: cumulative (le text, count) pairs ending with "+Inf", and the sum
+HistogramValue = tuple[tuple[tuple[str, float], ...], float]
+
+
 @dataclass
 class _Family:
     spec: Spec
     samples: dict[tuple[str, ...], float] = field(default_factory=dict)
+    histograms: dict[tuple[str, ...], HistogramValue] = field(default_factory=dict)
 
 
 class Families(Collector):
@@ -70,8 +80,29 @@ class Families(Collector):
     def __init__(self) -> None:
         self._families: dict[str, _Family] = {}
 
+    def add_histogram(
+        self,
+        spec: Spec,
+        buckets: Iterable[tuple[float, float]],
+        total: float,
+        *labelvalues: str,
+    ) -> None:
+        """Record one histogram: cumulative (upper bound, count) pairs, the last one +Inf (its
+        count is the ``_count``), and the sum of the observations."""
+        if spec.type != "histogram" or len(labelvalues) != len(spec.labels):
+            raise ValueError(f"{spec.name}: not a histogram with labels {spec.labels}")
+        pairs = tuple((_le(bound), float(n)) for bound, n in buckets)
+        if not pairs or pairs[-1][0] != "+Inf":
+            raise ValueError(f"{spec.name}: the last bucket must be +Inf")
+        fam = self._families.get(spec.name)
+        if fam is None:
+            fam = self._families[spec.name] = _Family(spec)
+        fam.histograms[labelvalues] = (pairs, float(total))
+
     def add(self, spec: Spec, value: float, *labelvalues: str) -> None:
         """Record one sample.  Label values follow ``spec.labels``; the last write wins."""
+        if spec.type == "histogram":
+            raise ValueError(f"{spec.name}: a histogram takes add_histogram()")
         if len(labelvalues) != len(spec.labels):
             raise ValueError(f"{spec.name}: expected labels {spec.labels}, got {labelvalues}")
         fam = self._families.get(spec.name)
@@ -86,26 +117,46 @@ class Families(Collector):
                 self._families[name] = fam
             else:
                 mine.samples.update(fam.samples)
+                mine.histograms.update(fam.histograms)
 
     def names(self) -> set[str]:
         return set(self._families)
 
     def get(self, name: str, labels: dict[str, str] | None = None) -> float | None:
-        """Value of one sample (for tests and the CLI); ``None`` when absent."""
-        fam = self._families.get(name)
-        if fam is None:
-            return None
-        key = tuple((labels or {}).get(label, "") for label in fam.spec.labels)
-        return fam.samples.get(key)
+        """Value of one sample by its exposed name (``x_bucket`` with ``le`` for a histogram
+        bucket); ``None`` when absent."""
+        for labelset, value in self.samples(name):
+            if all(labelset.get(k, "") == v for k, v in (labels or {}).items()) and all(
+                (labels or {}).get(k, "") == v for k, v in labelset.items()
+            ):
+                return value
+        return None
 
     def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
+        """Every sample of one exposed name, with its labels."""
         fam = self._families.get(name)
-        if fam is None:
+        if fam is not None and fam.spec.type != "histogram":
+            return [(dict(zip(fam.spec.labels, k, strict=True)), v) for k, v in fam.samples.items()]
+        base, _, suffix = name.rpartition("_")
+        fam = self._families.get(base)
+        if fam is None or fam.spec.type != "histogram":
             return []
-        return [(dict(zip(fam.spec.labels, k, strict=True)), v) for k, v in fam.samples.items()]
+        out: list[tuple[dict[str, str], float]] = []
+        for key, (pairs, total) in fam.histograms.items():
+            labels = dict(zip(fam.spec.labels, key, strict=True))
+            if suffix == "bucket":
+                out += [({**labels, "le": le}, n) for le, n in pairs]
+            elif suffix == "count":
+                out.append((labels, pairs[-1][1]))
+            elif suffix == "sum":
+                out.append((labels, total))
+        return out
 
     def __len__(self) -> int:
-        return sum(len(f.samples) for f in self._families.values())
+        return sum(
+            len(f.samples) + sum(len(p) + 2 for p, _ in f.histograms.values())
+            for f in self._families.values()
+        )
 
     def render(self) -> bytes:
         """The text exposition format 0.0.4, byte-identical to prometheus_client's
@@ -121,6 +172,9 @@ class Families(Collector):
             if head is None:
                 head = _HEADS[spec] = _head(spec)
             out.append(head)
+            if spec.type == "histogram":
+                _render_histograms(spec, fam.histograms, out)
+                continue
             prefixes = _PREFIXES.get(spec)
             if prefixes is None or len(prefixes) > _CACHE_MAX:
                 prefixes = _PREFIXES[spec] = {}
@@ -140,12 +194,45 @@ class Families(Collector):
         for name in sorted(self._families):
             fam = self._families[name]
             spec = fam.spec
+            if spec.type == "histogram":
+                hist = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
+                for key in sorted(fam.histograms):
+                    pairs, total = fam.histograms[key]
+                    hist.add_metric(list(key), list(pairs), total)
+                yield hist
+                continue
             typ = "unknown" if spec.type == "untyped" else spec.type
             metric = Metric(spec.family_name, spec.help, typ)
             labels = spec.labels
             for key in sorted(fam.samples):
                 metric.add_sample(spec.name, dict(zip(labels, key, strict=True)), fam.samples[key])
             yield metric
+
+
+def _le(bound: float) -> str:
+    text: str = "+Inf" if bound == math.inf else floatToGoString(bound)  # type: ignore[no-untyped-call]
+    return text
+
+
+def _render_histograms(
+    spec: Spec, histograms: dict[tuple[str, ...], HistogramValue], out: list[str]
+) -> None:
+    # as generate_latest writes a HistogramMetricFamily: per label set, the buckets, _count
+    # (the +Inf bucket), _sum; label names sorted, ``le`` among them
+    bucket = Spec(f"{spec.name}_bucket", "untyped", "", (*spec.labels, "le"))
+    count = Spec(f"{spec.name}_count", "untyped", "", spec.labels)
+    total = Spec(f"{spec.name}_sum", "untyped", "", spec.labels)
+    for key in sorted(histograms):
+        pairs, value = histograms[key]
+        for le, n in pairs:
+            out.append(f"{_prefix(bucket, (*key, le))}{_text(n)}\n")
+        out.append(f"{_prefix(count, key)}{_text(pairs[-1][1])}\n")
+        out.append(f"{_prefix(total, key)}{_text(value)}\n")
+
+
+def _text(value: float) -> str:
+    text = _VALUES.get(value) if value else _zero(value)
+    return text if text is not None else _format_value(value)
 
 
 _CACHE_MAX = 50_000

@@ -305,7 +305,7 @@ async def test_histogram_lives_across_probes(site: Site) -> None:
     assert counts == sorted(counts)  # cumulative
     assert other.families.get("fleetwatch_http_request_duration_seconds_count") == 1
     text = result.families.render().decode()
-    assert "# TYPE fleetwatch_http_request_duration_seconds_bucket counter" in text
+    assert "# TYPE fleetwatch_http_request_duration_seconds histogram" in text
     assert 'fleetwatch_http_request_duration_seconds_bucket{le="0.005"}' in text
 
 

@@ -42,9 +42,8 @@ A missing or non-numeric field drops its sample and is reported as ``json_fields
 The latency histogram: one probe is one observation, so a per-probe histogram would be useless
 for p95.  The module keeps a cumulative histogram per target (in memory, reset when the exporter
 restarts, which ``rate()`` handles as a counter reset) of the whole request time of every probe
-that got an answer, and exposes it as ``_bucket{le}``, ``_sum``, ``_count`` counter samples:
-``histogram_quantile(0.95, rate(fleetwatch_http_request_duration_seconds_bucket[5m]))``.
-``Families`` holds one value per label set, so the three sample names are three counter specs.
+that got an answer, and exposes it as one histogram family (``_bucket{le}``, ``_count``,
+``_sum``): ``histogram_quantile(0.95, rate(fleetwatch_http_request_duration_seconds_bucket[5m]))``.
 
 Secrets never sit in params: ``bearer_token_env`` / ``bearer_token_file`` set ``Authorization``,
 ``headers_env`` / ``headers_file`` map header names to environment variables / files, plain
@@ -55,6 +54,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import ssl
 import time
 from collections.abc import Mapping
@@ -63,11 +63,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
-from prometheus_client.utils import floatToGoString
 
 from fleetwatch import __version__
 from fleetwatch.errors import ConfigError
-from fleetwatch.exporters.families import Families, Spec, counter, gauge
+from fleetwatch.exporters.families import Families, Spec, gauge, histogram
 from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.inventory.model import read_secret
 
@@ -141,12 +140,10 @@ HEALTH = gauge("probe_health_status", "1 when the body's health status is health
 JSON_VALUE = gauge(
     "probe_json_value", "A numeric field of the JSON body (params.json_fields)", "field"
 )
-HIST = "fleetwatch_http_request_duration_seconds"
-HIST_BUCKET = counter(
-    f"{HIST}_bucket", "Request durations of the probes of this target (cumulative buckets)", "le"
+HIST = histogram(
+    "fleetwatch_http_request_duration_seconds",
+    "Request durations of the probes of this target that got an answer",
 )
-HIST_SUM = counter(f"{HIST}_sum", "Sum of the request durations of the probes of this target")
-HIST_COUNT = counter(f"{HIST}_count", "Probes of this target that got an answer")
 SPECS = (
     SUCCESS,
     DURATION,
@@ -162,9 +159,7 @@ SPECS = (
     TLS_VERSION,
     HEALTH,
     JSON_VALUE,
-    HIST_BUCKET,
-    HIST_SUM,
-    HIST_COUNT,
+    HIST,
 )
 
 #: prometheus_client's default buckets: web latencies from 5 ms to 10 s
@@ -195,11 +190,8 @@ class Histogram:
         self.count += 1
 
     def emit(self, out: Families) -> None:
-        for bound, n in zip(self.buckets, self.counts, strict=True):
-            out.add(HIST_BUCKET, n, floatToGoString(bound))  # type: ignore[no-untyped-call]
-        out.add(HIST_BUCKET, self.count, "+Inf")
-        out.add(HIST_SUM, self.total)
-        out.add(HIST_COUNT, self.count)
+        pairs = [*zip(self.buckets, self.counts, strict=True), (math.inf, self.count)]
+        out.add_histogram(HIST, pairs, self.total)
 
 
 def lookup(doc: Any, path: str) -> Any:
