@@ -17,12 +17,39 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from fleetwatch.exporters.module import Module, ProbeResult
+from fleetwatch.inventory import Service
 from servers import Server, free_port, http_get, http_ok, port_open
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 GANACHE = ROOT / ".node" / "node_modules" / ".bin" / "ganache"
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def service_target(
+    module: str, address: str, name: str, deployment: str = "test", **params: Any
+) -> Service:
+    """An inventory service as the loader would build it (15 s interval, no labels)."""
+    return Service(
+        name=name,
+        module=module,
+        address=address,
+        deployment=deployment,
+        provider="loopback",
+        labels={},
+        scrape_interval_seconds=15.0,
+        scrape_interval="15s",
+        params=params,
+    )
+
+
+async def probe_once(module: Module, target: Service, timeout: float) -> ProbeResult:
+    """One probe with a module of its own, closed afterwards."""
+    try:
+        return await module.probe(target, timeout)
+    finally:
+        await module.close()
 
 
 def rpc(url: str, method: str, params: list[Any] | None = None) -> Any:

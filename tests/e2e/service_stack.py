@@ -7,10 +7,8 @@ with a moving height, an HTTP and an HTTPS health endpoint), writes an inventory
 as services (plus this machine as a ``local`` host), runs ``fleetwatch
 build`` on the repository's content, then starts the fleetwatch exporter and a Prometheus on the
 build's ``prometheus.yml`` (so the build's rule files are evaluated too).  Everything listens on
-free loopback ports and is stopped by ``close()``.
-
-``Grafana`` resolves a dashboard's template variables against Prometheus the way Grafana does
-(``label_values(expr, label)``; multi / include-all → the allValue) and substitutes them.
+free loopback ports and is stopped by ``close()``.  ``run_query`` runs a panel query as
+Grafana would (template variables: ``e2e/grafana_sim.py``).
 """
 
 from __future__ import annotations
@@ -19,14 +17,13 @@ import contextlib
 import copy
 import functools
 import json
-import re
 import ssl
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -368,53 +365,6 @@ class ServiceStack:
 # --------------------------------------------------------------------------------------------
 # panel queries as Grafana runs them
 # --------------------------------------------------------------------------------------------
-
-MACROS = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300"}
-_VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
-_LABEL_VALUES = re.compile(r"\s*label_values\((.*),\s*(\w+)\s*\)\s*", re.S)
-
-
-class Grafana:
-    """A dashboard's variables resolved against Prometheus, in the order Grafana does."""
-
-    def __init__(self, prom: Prometheus, dashboard: dict[str, Any]) -> None:
-        self.prom = prom
-        self.values: dict[str, str] = {}
-        for var in dashboard.get("templating", {}).get("list", []):
-            self.values[var["name"]] = self._resolve(var)
-
-    def _resolve(self, var: dict[str, Any]) -> str:
-        if var.get("type") == "datasource":
-            return "fleetwatch-prometheus"
-        query = var.get("query")
-        if isinstance(query, dict):
-            query = query.get("query", "")
-        m = _LABEL_VALUES.fullmatch(query or "")
-        if var.get("type") != "query" or m is None:
-            current = var.get("current", {}).get("value") or query or ""
-            return str(current[0] if isinstance(current, list) else current).split(",")[0]
-        label = m.group(2)
-        found = self.prom.query(f"group by ({label}) ({self.substitute(m.group(1))})")
-        values = sorted(str(r["metric"].get(label, "")) for r in found)
-        if not values:
-            raise AssertionError(f"variable {var['name']}: {query} has no values")
-        if var.get("includeAll") or var.get("multi"):
-            return str(var.get("allValue") or "(" + "|".join(map(re.escape, values)) + ")")
-        return values[0]
-
-    def substitute(self, expr: str) -> str:
-        def one(m: re.Match[str]) -> str:
-            name = m.group(1) or m.group(2) or m.group(3)
-            return MACROS.get(name, self.values.get(name, m.group(0)))
-
-        return _VARIABLE.sub(one, expr)
-
-
-def panels(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    """Every panel, rows' nested panels included."""
-    for panel in items:
-        yield panel
-        yield from panels(panel.get("panels", []))
 
 
 def run_query(prom: Prometheus, expr: str, instant: bool, span: float) -> list[dict[str, Any]]:

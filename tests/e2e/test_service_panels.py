@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from e2e.service_stack import Grafana, ServiceStack, panels, prerequisites, run_query
+from e2e.grafana_sim import Grafana, panels
+from e2e.service_stack import ServiceStack, prerequisites, run_query
 
 pytestmark = pytest.mark.e2e
 
@@ -69,7 +70,7 @@ def test_every_panel_query_returns_data(stack: ServiceStack, name: str) -> None:
         pytest.skip("no dockerd here (needs root, dockerd, runc, busybox): no docker target")
     path = stack.build / "grafana" / "dashboards" / "services" / f"{name}.json"
     dashboard = json.loads(path.read_text())
-    grafana = Grafana(stack.prom, dashboard)
+    grafana = Grafana(stack.prom.query, dashboard)
     span = _span(dashboard)
     empty: list[str] = []
     queried = 0

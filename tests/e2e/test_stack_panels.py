@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from e2e.grafana_sim import Grafana, panels
 from servers import Sshd, free_port, http_get, require, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -93,57 +94,12 @@ def _api(prom: str, path: str, params: dict[str, str]) -> Any:
     return data["data"]
 
 
-def _panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for panel in panels:
-        yield panel
-        yield from _panels(panel.get("panels", []))
-
-
 _RANGE = {"m": 60, "h": 3600, "d": 86400}
 
 
 def _seconds(rel: str) -> int:
     m = re.fullmatch(r"now-(\d+)([mhd])", rel)
     return int(m.group(1)) * _RANGE[m.group(2)] if m else 3600
-
-
-class Grafana:
-    """Resolves a dashboard's template variables against Prometheus, as Grafana would."""
-
-    def __init__(self, prom: str, dashboard: dict[str, Any]) -> None:
-        self.prom = prom
-        self.values: dict[str, str] = {}
-        for var in dashboard.get("templating", {}).get("list", []):
-            self.values[var["name"]] = self._resolve(var)
-
-    def _resolve(self, var: dict[str, Any]) -> str:
-        if var.get("type") == "datasource":
-            return "fleetwatch-prometheus"
-        if var.get("type") in ("custom", "interval", "constant", "textbox"):
-            current = var.get("current", {}).get("value") or var.get("query", "")
-            return str(current[0] if isinstance(current, list) else current).split(",")[0]
-        query = var.get("query")
-        if isinstance(query, dict):
-            query = query.get("query", "")
-        m = re.fullmatch(r"\s*label_values\((.*),\s*(\w+)\s*\)\s*", query or "")
-        if not m:
-            return ".+"
-        expr = self.substitute(m.group(1))
-        result = _api(self.prom, "/api/v1/query", {"query": f"group by ({m.group(2)}) ({expr})"})
-        values = sorted(r["metric"].get(m.group(2), "") for r in result["result"])
-        assert values, f"variable {var['name']}: {query} has no values"
-        if var.get("includeAll") or var.get("multi"):
-            return var.get("allValue") or "(" + "|".join(re.escape(v) for v in values) + ")"
-        return values[0]
-
-    def substitute(self, expr: str) -> str:
-        macros = {"__rate_interval": "1m", "__interval": "15s", "__range": "5m", "__range_s": "300"}
-
-        def one(m: re.Match[str]) -> str:
-            name = m.group(1) or m.group(2) or m.group(3)
-            return macros.get(name, self.values.get(name, m.group(0)))
-
-        return re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]", one, expr)
 
 
 def _dashboards(build: Path) -> list[Path]:
@@ -166,9 +122,9 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
     checked, empty, quiet = 0, [], 0
     for path in _dashboards(build):
         dashboard = json.loads(path.read_text())
-        grafana = Grafana(prom, dashboard)
+        grafana = Grafana(lambda q: _api(prom, "/api/v1/query", {"query": q})["result"], dashboard)
         span = _seconds(dashboard.get("time", {}).get("from", "now-1h"))
-        for panel in _panels(dashboard.get("panels", [])):
+        for panel in panels(dashboard.get("panels", [])):
             for target in panel.get("targets", []):
                 if "expr" not in target or target.get("hide"):
                     continue

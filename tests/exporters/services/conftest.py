@@ -14,7 +14,7 @@ import pytest
 
 from fleetwatch.inventory import Service
 from servers import require
-from service_servers import PG_BIN, HttpExporter, Postgres, RedisServer
+from service_servers import PG_BIN, HttpExporter, Postgres, RedisServer, service_target
 
 PG_PASSWORD = "s3cret-fw"
 REDIS_PASSWORD = "redis-pw-fw"
@@ -139,17 +139,7 @@ def parse_exposition(text: str, ignore_labels: frozenset[str] = frozenset()) -> 
 
 
 def service(name: str, module: str, address: str, **params: Any) -> Service:
-    return Service(
-        name=name,
-        module=module,
-        address=address,
-        deployment="test",
-        provider="loopback",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target(module, address, name, **params)
 
 
 @pytest.fixture

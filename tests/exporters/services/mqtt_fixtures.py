@@ -18,6 +18,7 @@ from typing import Any
 
 from fleetwatch.inventory import Service
 from servers import Server, free_port, wait_until
+from service_servers import service_target
 
 MOSQUITTO = "mosquitto"
 CLIENT_TIMEOUT = 10
@@ -101,17 +102,7 @@ class Mosquitto(Server):
 
 
 def service(address: str, name: str = "broker", **params: Any) -> Service:
-    return Service(
-        name=name,
-        module="mqtt",
-        address=address,
-        deployment="test",
-        provider="loopback",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target("mqtt", address, name, **params)
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 15.0) -> None:

@@ -28,6 +28,7 @@ from fleetwatch.exporters.services.cometbft import (
 )
 from fleetwatch.inventory import Service
 from servers import free_port
+from service_servers import probe_once, service_target
 
 BLOCK_HASH = "790BA84C3545FCCC49A5C629CEE6EA58A6E875C3862175BDC11EE7AF54703501"
 APP_HASH = "C9AEBB441B787D9F1D846DE51F3826F4FD386108B59B08239653ABF59455C3F8"
@@ -176,25 +177,11 @@ async def node() -> AsyncIterator[StandIn]:
 
 
 def service(address: str, **params: Any) -> Service:
-    return Service(
-        name="val-01",
-        module="cometbft",
-        address=address,
-        deployment="chain",
-        provider="test",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target("cometbft", address, "val-01", deployment="chain", **params)
 
 
 async def probe(address: str, timeout: float = 5.0, **params: Any) -> ProbeResult:
-    module = CometbftModule()
-    try:
-        return await module.probe(service(address, **params), timeout)
-    finally:
-        await module.close()
+    return await probe_once(CometbftModule(), service(address, **params), timeout)
 
 
 async def test_documented_answers(node: StandIn) -> None:

@@ -45,6 +45,7 @@ from fleetwatch.exporters.services.docker import (
 )
 from fleetwatch.inventory import Service, inventory_from_text
 from servers import Sshd, require, wait_until
+from service_servers import probe_once, service_target
 
 WEB_ID = "394f8241c3a73686fe32b5d917e5aabd1dcf3c68c3b9aec4587312a52d7f9701"
 DB_ID = "7c1e5b0a9d3f4e2b8a6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a"
@@ -337,25 +338,11 @@ def test_the_sdk_is_imported_on_first_probe_only() -> None:
 
 
 def service(address: str, **params: Any) -> Service:
-    return Service(
-        name="ctr-host",
-        module="docker",
-        address=address,
-        deployment="test",
-        provider="loopback",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target("docker", address, "ctr-host", **params)
 
 
 async def probe(address: str, timeout: float = 5.0, **params: Any) -> ProbeResult:
-    module = DockerModule()
-    try:
-        return await module.probe(service(address, **params), timeout)
-    finally:
-        await module.close()
+    return await probe_once(DockerModule(), service(address, **params), timeout)
 
 
 async def failed(address: str, timeout: float = 3.0, **params: Any) -> str:

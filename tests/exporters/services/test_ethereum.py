@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,19 +23,9 @@ from fleetwatch.exporters.services.ethereum import (
 )
 from fleetwatch.inventory import Service
 from servers import free_port, require
-from service_servers import GANACHE, Ganache
+from service_servers import GANACHE, Ganache, probe_once, rpc, service_target
 
 CHAIN = {"chain_id": "1337"}
-_NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def rpc(url: str, method: str, params: list[Any] | None = None) -> Any:
-    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
-    req = urllib.request.Request(
-        url, data=body.encode(), headers={"Content-Type": "application/json"}
-    )
-    with _NO_PROXY.open(req, timeout=2) as resp:
-        return json.loads(resp.read())["result"]
 
 
 @pytest.fixture(scope="module")
@@ -52,25 +40,11 @@ def ganache() -> Iterator[Ganache]:
 
 
 def service(address: str, **params: Any) -> Service:
-    return Service(
-        name="geth-01",
-        module="ethereum",
-        address=address,
-        deployment="chain",
-        provider="test",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target("ethereum", address, "geth-01", deployment="chain", **params)
 
 
 async def probe(address: str, timeout: float = 5.0, **params: Any) -> ProbeResult:
-    module = EthereumModule()
-    try:
-        return await module.probe(service(address, **params), timeout)
-    finally:
-        await module.close()
+    return await probe_once(EthereumModule(), service(address, **params), timeout)
 
 
 @pytest.mark.e2e

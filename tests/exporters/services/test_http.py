@@ -26,7 +26,7 @@ from fleetwatch.exporters.services.http import (
 )
 from fleetwatch.inventory import Service
 from servers import free_port, require
-from service_servers import BLACKBOX, Blackbox
+from service_servers import BLACKBOX, Blackbox, service_target
 
 TOKEN = "t0ken-not-logged"
 
@@ -147,17 +147,7 @@ async def tls_site(cert: tuple[Path, Path]) -> AsyncIterator[Site]:
 
 
 def service(address: str, name: str = "web-01", **params: Any) -> Service:
-    return Service(
-        name=name,
-        module="http",
-        address=address,
-        deployment="web",
-        provider="test",
-        labels={},
-        scrape_interval_seconds=15.0,
-        scrape_interval="15s",
-        params=params,
-    )
+    return service_target("http", address, name, deployment="web", **params)
 
 
 async def probe(

@@ -148,3 +148,11 @@ async def gather_calls(*calls: Any) -> list[Any]:
         if isinstance(r, BaseException) and not isinstance(r, CallError | ParseError):
             raise r
     return results
+
+
+def capped_timeout(params: Mapping[str, Any], timeout: float) -> float:
+    """The probe's timeout, lowered to the service's ``timeout_seconds`` param when it is set."""
+    limit = params.get("timeout_seconds")
+    if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
+        return min(timeout, float(limit))
+    return timeout

@@ -62,7 +62,7 @@ from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec
 from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services import _cadvisor as cad
-from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS
+from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS, capped_timeout
 
 PARAMS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -389,9 +389,7 @@ class DockerModule:
     async def probe(self, target: Target, timeout: float) -> ProbeResult:
         t0 = time.perf_counter()
         params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        limit = params.get("timeout_seconds")
-        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
-            timeout = min(timeout, float(limit))
+        timeout = capped_timeout(params, timeout)
         deadline = time.monotonic() + timeout
         out, errors = Families(), {}
         opened: list[Engine] = []

@@ -42,6 +42,7 @@ from fleetwatch.exporters.services._jsonclient import (
     SUCCESS,
     TIMEOUT_ONLY_PARAMS,
     CallError,
+    capped_timeout,
     fetch_json,
     gather_calls,
     new_session,
@@ -160,9 +161,7 @@ class EthereumModule:
 
     async def probe(self, target: Target, timeout: float) -> ProbeResult:
         params = getattr(target, "params", {}) or {}
-        limit = params.get("timeout_seconds")
-        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
-            timeout = min(timeout, float(limit))
+        timeout = capped_timeout(params, timeout)
         out = Families()
         errors: dict[str, str] = {}
         t0 = time.perf_counter()

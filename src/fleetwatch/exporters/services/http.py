@@ -82,6 +82,7 @@ from fleetwatch.exporters.services._http_client import (
     fetch,
     phases,
 )
+from fleetwatch.exporters.services._jsonclient import capped_timeout
 
 __all__ = [
     "PARAMS_SCHEMA",
@@ -238,9 +239,7 @@ class HttpModule:
 
     async def probe(self, target: Target, timeout: float) -> ProbeResult:
         params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        limit = params.get("timeout_seconds")
-        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
-            timeout = min(timeout, float(limit))
+        timeout = capped_timeout(params, timeout)
         out = Families()
         errors: dict[str, str] = {}
         t0 = time.perf_counter()

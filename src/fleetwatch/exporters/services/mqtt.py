@@ -57,7 +57,7 @@ from fleetwatch.errors import FleetwatchError
 from fleetwatch.exporters.families import Families, Spec, counter, gauge
 from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services import _mqttwire as wire
-from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS
+from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS, capped_timeout
 
 DEFAULT_PORT = 1883
 DEFAULT_ECHO_PREFIX = "fleetwatch/probe"
@@ -380,9 +380,7 @@ class MqttModule:
 
     async def probe(self, target: Target, timeout: float) -> ProbeResult:
         params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        limit = params.get("timeout_seconds")
-        if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
-            timeout = min(timeout, float(limit))
+        timeout = capped_timeout(params, timeout)
         prefix = str(params.get("echo_topic_prefix") or DEFAULT_ECHO_PREFIX)
         out = Families()
         errors: dict[str, str] = {}
