@@ -123,6 +123,9 @@ class Dockerd(Server):
         if self.alive:
             with contextlib.suppress(Exception):
                 self.remove_all()
+            # a user-defined network is a host bridge (br-<id>) that outlives dockerd
+            with contextlib.suppress(Exception):
+                self.cli("network", "prune", "-f")
         self.stop(grace=20.0)  # dockerd stops its containerd; give it time
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
