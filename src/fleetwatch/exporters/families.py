@@ -168,16 +168,17 @@ class Families(Collector):
         for name in sorted(self._families):
             fam = self._families[name]
             spec = fam.spec
-            head = _HEADS.get(spec)
-            if head is None:
-                head = _HEADS[spec] = _head(spec)
-            out.append(head)
+            head = _HEADS.get(name)
+            if head is None or head[0] is not spec:
+                head = _HEADS[name] = (spec, _head(spec))
+            out.append(head[1])
             if spec.type == "histogram":
                 _render_histograms(spec, fam.histograms, out)
                 continue
-            prefixes = _PREFIXES.get(spec)
-            if prefixes is None or len(prefixes) > _CACHE_MAX:
-                prefixes = _PREFIXES[spec] = {}
+            cached = _PREFIXES.get(name)
+            if cached is None or cached[0] is not spec or len(cached[1]) > _CACHE_MAX:
+                cached = _PREFIXES[name] = (spec, {})
+            prefixes = cached[1]
             samples = fam.samples
             for key in sorted(samples):
                 prefix = prefixes.get(key)
@@ -236,8 +237,10 @@ def _text(value: float) -> str:
 
 
 _CACHE_MAX = 50_000
-_HEADS: dict[Spec, str] = {}
-_PREFIXES: dict[Spec, dict[tuple[str, ...], str]] = {}
+# keyed by family name (a str hashes once; a frozen dataclass hashes its fields every time),
+# valid for the very Spec object that made them
+_HEADS: dict[str, tuple[Spec, str]] = {}
+_PREFIXES: dict[str, tuple[Spec, dict[tuple[str, ...], str]]] = {}
 _VALUES: dict[float, str] = {}
 
 
