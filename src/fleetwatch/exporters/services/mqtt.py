@@ -255,15 +255,21 @@ def split_address(address: str) -> tuple[str, int]:
 class PacketStream:
     """Packets off a stream reader, one at a time; the first bytes are kept for error messages."""
 
-    def __init__(self, reader: asyncio.StreamReader, session: Session) -> None:
+    def __init__(self, reader: asyncio.StreamReader, session: Session, sock: Any = None) -> None:
         self.reader = reader
         self.session = session
+        self.sock = sock
         self.decoder = wire.PacketDecoder()
         self.ready: deque[wire.Packet] = deque()
 
     async def next(self) -> wire.Packet:
         while not self.ready:
             data = await self.reader.read(65536)
+            if self.sock is not None and hasattr(socket, "TCP_QUICKACK"):
+                # brokers write with Nagle on (Mosquitto's default): answer each segment at
+                # once, or every burst after the first waits out our delayed ACK (40 ms)
+                with contextlib.suppress(OSError):
+                    self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             if not data:
                 step = self.session.step.upper() if self.session.step != "echo" else "the echo"
                 raise ProbeFailure(f"closed: the peer closed the connection before {step}")
@@ -299,7 +305,7 @@ async def read_sys(
     try:
         session.step = "connack"
         writer.write(connect)
-        packets = PacketStream(reader, session)
+        packets = PacketStream(reader, session, writer.get_extra_info("socket"))
         _, code = wire.decode_connack(await packets.next())
         if code:
             kind = "auth" if code in (4, 5) else "refused"
