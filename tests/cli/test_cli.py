@@ -16,7 +16,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "from fleetwatch.cli.main import cli\n"
         "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('asyncssh', 'aiohttp', 'prometheus_client', 'jsonschema', 'yaml')"
+        "heavy = [m for m in ('asyncssh', 'aiohttp', 'prometheus_client', 'jsonschema', 'yaml',"
+        " 'docker', 'psycopg', 'uvloop', 'grafanalib')"
         " if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
