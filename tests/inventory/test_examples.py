@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from fleetwatch.errors import ConfigErrors
-from fleetwatch.inventory import load_inventory
+from fleetwatch.inventory import Service, load_inventory
 
 EXPORTERS = Path(__file__).parents[2] / "exporters"
 EXAMPLE = EXPORTERS / "fleet.example.yaml"
@@ -48,12 +48,19 @@ def test_example_loads_when_the_files_exist(home: Path) -> None:
         (home / name).write_text("x\n")
     inv = load_inventory(EXAMPLE)
     assert {d.provider for d in inv.deployments} == {"hetzner", "aws"}
-    assert len(inv.deployments) == 3
+    assert len(inv.deployments) == 4
     assert any(h.maintenance for h in inv.hosts())
-    assert len(inv.targets()) == len(inv.hosts())
+    services = [t for t in inv.targets().values() if isinstance(t, Service)]
+    assert len(inv.targets()) == len(inv.hosts()) + len(services)
+    # one service of every service module, each with params its module accepts
+    from fleetwatch.exporters.registry import SERVICE_MODULES
+
+    assert sorted(s.module for s in services) == sorted(SERVICE_MODULES)
     for dep in inv.deployments:
-        assert dep.resources is not None
-        assert {"env", "team", "region"} <= set(dep.labels)
+        assert {"env", "team"} <= set(dep.labels)
+        if dep.hosts:
+            assert dep.resources is not None
+            assert "region" in dep.labels
 
 
 def test_example_structure_without_file_checks() -> None:
