@@ -21,6 +21,12 @@ _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
 )  # libyaml's parser when PyYAML was built with it
 
+
+def load_data(text: str) -> Any:
+    """Plain YAML data, parsed by libyaml where PyYAML has it (build outputs run to MBs)."""
+    return yaml.load(text, Loader=_Loader)
+
+
 PathItem = str | int
 JsonPath = tuple[PathItem, ...]
 

@@ -15,6 +15,7 @@ import yaml
 from fleetwatch.dashboards.pipeline import dashboard_uid, discover, folder_of, slug_of
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.inventory import Inventory
+from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.provisioning.output import HEADER
 from fleetwatch.rules import slo as slo_rules
 from fleetwatch.rules.loader import CONFIG_FILE, load_config, load_sources
@@ -103,7 +104,7 @@ def known_uids(dashboards_src: Path) -> set[str] | None:
         if not path.name.endswith(".yaml"):
             return None
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_data(path.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError):
             continue  # the dashboards step reports it
         uid = data.get("uid") if isinstance(data, dict) else None

@@ -24,7 +24,7 @@ import yaml
 
 from fleetwatch.errors import ConfigError, ToolError
 from fleetwatch.inventory.loader import parse_duration
-from fleetwatch.inventory.yamlpos import Document, load_yaml
+from fleetwatch.inventory.yamlpos import Document, load_data, load_yaml
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
@@ -58,7 +58,7 @@ def scrape_seconds(build_dir: Path | None) -> float:
     if build_dir is None:
         return DEFAULT_SCRAPE_SECONDS
     try:
-        config = yaml.safe_load((build_dir / "prometheus.yml").read_text(encoding="utf-8"))
+        config = load_data((build_dir / "prometheus.yml").read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return DEFAULT_SCRAPE_SECONDS
     if not isinstance(config, dict):
@@ -237,23 +237,84 @@ def parse_test_output(out: str, files: list[Path]) -> list[Finding]:
 def run_rule_tests(test_files: list[Path], promtool: Promtool) -> list[Finding]:
     """``promtool test rules``, one run per file (promtool splits its report between stdout
     and stderr, so one run per file keeps each failure with its file); one finding per case.
-    The runs go in parallel: each is a separate process, and the tests dominate validation."""
+    The runs go in parallel: each is a separate process, and the tests dominate validation.
+    A file with many cases runs as several chunks (two per worker), so that one long file
+    (the host pack's) does not keep the other cores idle; findings name the original file."""
+    import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        results = list(pool.map(lambda p: _run_one(p, promtool), test_files))
+    workers = max(1, min(4, os.cpu_count() or 1))
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-tests-") as tmp:
+        jobs = [
+            (chunk, path)
+            for i, path in enumerate(test_files)
+            for chunk in _chunks(path, 2 * workers, Path(tmp) / str(i))
+        ]
+        jobs.sort(key=lambda job: -job[0].stat().st_size)  # longest first
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(lambda job: _run_one(job[0], promtool, job[1]), jobs))
     return [f for found in results for f in found]
 
 
-def _run_one(path: Path, promtool: Promtool) -> list[Finding]:
+_CHUNK_MIN_TESTS = 8
+
+
+def _chunks(path: Path, parts: int, tmp: Path) -> list[Path]:
+    """``path`` itself, or its ``tests`` split round-robin into ``parts`` files under ``tmp``
+    (rule_files made absolute, so that they still point at the same rules)."""
+    if parts < 2:
+        return [path]
     try:
-        code, out = promtool.run(["test", "rules", str(path.resolve())], [path])
+        data = load_data(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return [path]  # promtool reports it
+    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
+        return [path]
+    tests = data["tests"]
+    rule_files = data.get("rule_files")
+    if len(tests) < _CHUNK_MIN_TESTS or not isinstance(rule_files, list):
+        return [path]
+    tmp.mkdir(parents=True)
+    absolute = [str((path.parent / str(f)).resolve()) for f in rule_files]
+    out = []
+    for i in range(parts):
+        chunk = tmp / f"{path.stem}.{i}.yml"
+        doc = {**data, "rule_files": absolute, "tests": tests[i::parts]}
+        chunk.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        out.append(chunk)
+    return out
+
+
+def _run_one(path: Path, promtool: Promtool, original: Path | None = None) -> list[Finding]:
+    """Findings of one promtool run over ``path`` (a chunk of ``original``, or itself)."""
+    original = original or path
+    try:
+        code, out = promtool.run(["test", "rules", str(path.resolve())], _mounts(path))
     except ToolError as exc:
-        return [Finding(str(path), "rule-test", str(exc))]
+        return [Finding(str(original), "rule-test", str(exc))]
     if code == 0:
         return []
+    lines = _test_lines(original) if original != path else {}
     found = [
-        Finding(str(path), f.rule, f.message, f.location, f.severity, f.line)
+        Finding(
+            str(original),
+            f.rule,
+            f.message,
+            f.location,
+            f.severity,
+            lines.get(f.location or "", f.line) if original != path else f.line,
+        )
         for f in parse_test_output(out, [path])
     ]
-    return found or [Finding(str(path), "rule-test", " ".join(out.split())[:2000])]
+    return found or [Finding(str(original), "rule-test", " ".join(out.split())[:2000])]
+
+
+def _mounts(path: Path) -> list[Path]:
+    """The test file and its rule files (what a containerised promtool must see)."""
+    try:
+        data = load_data(path.read_text(encoding="utf-8"))
+        rules = data.get("rule_files") if isinstance(data, dict) else None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        rules = None
+    extra = [path.parent / str(f) for f in rules] if isinstance(rules, list) else []
+    return [path, *extra]

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.validate import alert_lints, dashboards, promql, rules
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
 from fleetwatch.validate.alertmanager import check_alertmanager
@@ -67,7 +68,7 @@ def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
             return None, []  # file_sd targets: promtool check config reads them
     elif path.suffix in (".yml", ".yaml"):
         try:
-            data = yaml.safe_load(text)
+            data = load_data(text)
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.validate.findings import Finding
 
 DEFAULT_FILE = ".fleetwatch-exceptions.yaml"
@@ -61,7 +62,7 @@ def load_exceptions(path: Path) -> tuple[list[Exemption], list[Finding]]:
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data: Any = yaml.safe_load(text)
+        data: Any = load_data(text)
     except OSError as exc:
         return [], [bad("exceptions-file", f"cannot read: {exc.strerror or exc}")]
     except yaml.YAMLError as exc:
