@@ -20,8 +20,9 @@ def _host(sshd: Sshd, name: str, interpreter: str = "auto") -> Host:
     return inventory_from_text(text).hosts()[0]
 
 
-def _sessions(user: str, program: str) -> list[str]:
-    """PIDs of the user's processes running ``program`` as their command."""
+def _sessions(user: str, program: str = "fleetwatch-session") -> list[str]:
+    """PIDs of the user's processes whose command line starts with ``program`` (the perl
+    session names itself so in ps)."""
     out = subprocess.run(
         ["ps", "-u", user, "-o", "pid=,args="], capture_output=True, text=True, check=True
     ).stdout
@@ -46,10 +47,10 @@ async def test_both_kinds_give_the_same_families_and_the_session_is_reused(sshd:
         # three probes each, one session each: one perl loop on the host (sessions of earlier
         # tests end a moment after their pools close)
         for _ in range(50):
-            if len(_sessions(sshd.user, "perl")) == 1:
+            if len(_sessions(sshd.user)) == 1:
                 break
             await asyncio.sleep(0.1)
-        assert len(_sessions(sshd.user, "perl")) == 1
+        assert len(_sessions(sshd.user)) == 1
     finally:
         await module.close()
 
@@ -59,12 +60,12 @@ async def test_a_session_killed_between_probes_is_reopened(sshd: Sshd) -> None:
     host = _host(sshd, "killed")
     try:
         await module.probe(host, 10.0)
-        before = _sessions(sshd.user, "perl")
+        before = _sessions(sshd.user)
         assert before
         subprocess.run(["kill", "-9", *before], check=True)
         result = await module.probe(host, 10.0)  # the dead session is noticed and replaced
         assert result.families.get("node_load1") is not None
-        after = _sessions(sshd.user, "perl")
+        after = _sessions(sshd.user)
         assert after and not set(after) & set(before)
     finally:
         await module.close()
@@ -86,7 +87,7 @@ async def test_concurrent_probes_of_one_host_use_separate_sessions(sshd: Sshd) -
         await module.close()
     # closing the pool ends the sessions on the host
     for _ in range(50):
-        if not _sessions(sshd.user, "perl"):
+        if not _sessions(sshd.user):
             break
         await asyncio.sleep(0.1)
-    assert not _sessions(sshd.user, "perl")
+    assert not _sessions(sshd.user)

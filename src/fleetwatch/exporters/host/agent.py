@@ -38,6 +38,7 @@ READY = "@@FW@@ready "
 # layouts the unpack formats below assume; on any other machine the natives decline and the
 # sh snippets run instead.
 PERL_AGENT = r"""
+$0 = "fleetwatch-session";  # what ps shows the host's admin instead of the whole program
 my %NR = (x86_64 => [159, 137, 228], aarch64 => [171, 43, 113],
           riscv64 => [171, 43, 113], loongarch64 => [171, 43, 113]);
 my $arch = "";
