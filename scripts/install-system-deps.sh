@@ -32,6 +32,7 @@ APT_PACKAGES=(
   docker.io
   runc
   busybox-static
+  sshfs
 )
 
 log() { printf 'install-system-deps: %s\n' "$*"; }

@@ -125,6 +125,46 @@ sub files_section {
     }
   }
 }
+# A network filesystem whose server is gone blocks statfs in an uninterruptible sleep: as
+# node_exporter does, such mounts are read in a child with a time limit, and a mount whose
+# child is still stuck is reported as failing without touching it again.
+my $NETFS = qr/^(nfs4?|cifs|smb3|smbfs|ncpfs|ceph|glusterfs|lustre|9p|afs|davfs|fuse(\..*)?|fuseblk)$/;
+my %stuck;
+sub statfs_guarded {
+  my ($mp, $budget) = @_;
+  if (my $pid = $stuck{$mp}) {
+    return ("statfs still blocked since an earlier probe") if waitpid($pid, POSIX::WNOHANG()) == 0;
+    delete $stuck{$mp};
+  }
+  return ("statfs skipped: this probe's time for network mounts is used up") if $$budget <= 0;
+  pipe(my $r, my $w) or return ("pipe: $!");
+  my $pid = fork();
+  return ("fork: $!") unless defined $pid;
+  if ($pid == 0) {
+    close $r;
+    my $b = "\0" x 120;
+    my $out = syscall($STATFS, $mp, $b) < 0 ? "E " . ($! + 0) : "O " . join(" ", unpack("Q7", $b));
+    syswrite($w, $out);
+    POSIX::_exit(0);
+  }
+  close $w;
+  my $rin = "";
+  vec($rin, fileno($r), 1) = 1;
+  my ($found, $left) = select(my $rout = $rin, undef, undef, $$budget);
+  $$budget = defined $left ? $left : 0;
+  if (!$found || $found < 0) {
+    close $r;
+    $stuck{$mp} = $pid;
+    return ("statfs timed out");
+  }
+  my $res = "";
+  sysread($r, $res, 4096);
+  close $r;
+  waitpid($pid, 0);
+  if ($res =~ /^O (.*)/) { return (undef, split(/ /, $1)) }
+  if ($res =~ /^E (\d+)/) { local $! = $1; return ("$!") }
+  return ("statfs child failed");
+}
 my %native = (
   uname_m => sub { put("$arch\n"); 1 },
   sockstat_pagesize => sub {
@@ -153,11 +193,12 @@ my %native = (
     1
   },
   statfs => sub {
-    my ($mpx, $fsx) = @_;
+    my ($mpx, $fsx, $limit) = @_;
     return 0 unless $STATFS;
     my $mf = -r "/proc/1/mounts" ? "/proc/1/mounts" : "/proc/self/mounts";
     open(my $fh, "<", $mf) or return 1;
     my %seen;
+    my $budget = $limit || 5;
     while (my $l = <$fh>) {
       my @f = split(" ", $l);
       next if @f < 4;
@@ -165,12 +206,17 @@ my %native = (
       $mp =~ s/\\040/ /g;
       $mp =~ s/\\011/\t/g;
       next if ($mpx ne "" && $mp =~ /$mpx/) || ($fsx ne "" && $f[2] =~ /$fsx/) || $seen{$mp}++;
-      my $b = "\0" x 120;
-      if (syscall($STATFS, $mp, $b) < 0) {
-        put("stat: cannot read file system information for '$mp': $!\n");
+      my ($err, @v);
+      if ($f[2] =~ $NETFS && $posix) {
+        ($err, @v) = statfs_guarded($mp, \$budget);
+      } else {
+        my $b = "\0" x 120;
+        if (syscall($STATFS, $mp, $b) < 0) { $err = "$!" } else { @v = unpack("Q7", $b) }
+      }
+      if (defined $err) {
+        put("stat: cannot read file system information for '$mp': $err\n");
         next;
       }
-      my @v = unpack("Q7", $b);
       put("$v[1] $v[2] $v[3] $v[4] $v[5] $v[6] $mp\n");
     }
     1
@@ -247,7 +293,8 @@ def _native_args(key: str, plan: Plan) -> tuple[str, ...]:
             filesystem.host_regex(plan.opts.mount_points_exclude),
             filesystem.host_regex(plan.opts.fs_types_exclude),
         )
-        return tuple("" if ("\t" in a or "\n" in a) else a for a in args)
+        clean = tuple("" if ("\t" in a or "\n" in a) else a for a in args)
+        return (*clean, f"{plan.opts.mount_timeout:g}")
     return ()
 
 

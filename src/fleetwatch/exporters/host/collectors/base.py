@@ -49,6 +49,10 @@ class Options:
     vmstat_fields: str = DEFAULT_VMSTAT_FIELDS
     netdev_device_exclude: str = ""
     textfile_directory: str = ""
+    #: seconds a network filesystem's statfs may take in one probe (node_exporter's
+    #: --collector.filesystem.mount-timeout); a mount still stuck then is skipped until it
+    #: answers.  Applies to the perl session; the sh one has no way to bound a syscall.
+    mount_timeout: float = 5.0
 
 
 class Collector(ABC):
