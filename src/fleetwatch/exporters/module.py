@@ -21,6 +21,8 @@ class ProbeResult:
 
     families: Families
     errors: dict[str, str] = field(default_factory=dict)
+    #: parts whose source is absent on the target (not errors; success 0 as node_exporter)
+    absent: list[str] = field(default_factory=list)
 
 
 class Module(Protocol):

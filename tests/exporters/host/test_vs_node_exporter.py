@@ -125,6 +125,23 @@ def test_label_values_match(scrapes: tuple[Fams, Fams, Fams]) -> None:
         assert set(_samples(before[name])) & set(_samples(after[name])) <= fw_keys, name
 
 
+def test_collector_success_matches_for_the_shared_collectors(
+    scrapes: tuple[Fams, Fams, Fams],
+) -> None:
+    """Collectors both run say the same: 1, or 0 where the source is absent here (dmi, hwmon,
+    mdadm, schedstat on this VM), as node_exporter's ErrNoData."""
+    before, fw, _ = scrapes
+    name = "node_scrape_collector_success"
+
+    def by_collector(fams: Fams) -> dict[str, float]:
+        return {s.labels["collector"]: s.value for s in fams[name].samples}
+
+    ne, ours = by_collector(before), by_collector(fw)
+    shared = set(ne) & set(ours)
+    assert len(shared) >= 25
+    assert {c: ours[c] for c in shared} == {c: ne[c] for c in shared}
+
+
 @pytest.mark.parametrize("name", EXACT)
 def test_exact_values(scrapes: tuple[Fams, Fams, Fams], name: str) -> None:
     before, fw, _ = scrapes

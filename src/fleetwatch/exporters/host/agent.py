@@ -128,7 +128,8 @@ sub files_section {
 # A network filesystem whose server is gone blocks statfs in an uninterruptible sleep: as
 # node_exporter does, such mounts are read in a child with a time limit, and a mount whose
 # child is still stuck is reported as failing without touching it again.
-my $NETFS = qr/^(nfs4?|cifs|smb3|smbfs|ncpfs|ceph|glusterfs|lustre|9p|afs|davfs|fuse(\..*)?|fuseblk)$/;
+my $NETFS = join("|", qw(nfs4? cifs smb3 smbfs ncpfs ceph glusterfs lustre 9p afs davfs));
+$NETFS = qr/^(?:$NETFS|fuse(?:\..*)?|fuseblk)$/;
 my %stuck;
 sub statfs_guarded {
   my ($mp, $budget) = @_;

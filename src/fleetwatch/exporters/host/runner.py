@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, gauge
-from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 from fleetwatch.exporters.module import ProbeResult
 
@@ -39,6 +39,9 @@ def run_collectors(
         t0 = time.perf_counter()
         try:
             c.collect(snap, mine, opts)
+        except NoData:
+            result.absent.append(c.name)
+            out.add(SCRAPE_SUCCESS, 0, c.name)
         except _GARBAGE as exc:
             detail = str(exc) if isinstance(exc, ParseError) else f"{type(exc).__name__}: {exc}"
             result.errors[c.name] = detail

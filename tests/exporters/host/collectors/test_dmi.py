@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import pytest
+
 from fleetwatch.exporters.families import Families
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.dmi import DmiCollector
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -10,7 +12,8 @@ FIXTURES = Path(__file__).parents[3] / "fixtures"
 
 def dmi_files() -> dict[str, str]:
     base = FIXTURES / "sys/class/dmi/id"
-    return {f"/sys/class/dmi/id/{p.name}": p.read_text() for p in sorted(base.iterdir())}
+    files = {f"/sys/class/dmi/id/{p.name}": p.read_text() for p in sorted(base.iterdir())}
+    return {"/sys/class/dmi/id": "", **files}  # the directory, as the host's head shows it
 
 
 def collect(files: dict[str, str]) -> Families:
@@ -30,7 +33,10 @@ def test_labels_as_node_exporter_emits_them() -> None:
     assert len(labels) == 20
 
 
-def test_no_dmi_no_sample() -> None:
-    assert len(collect({})) == 0
+def test_no_dmi_is_no_data_and_junk_is_a_label() -> None:
+    with pytest.raises(NoData):  # no /sys/class/dmi/id: success 0, as node_exporter
+        collect({})
+    assert len(collect({"/sys/class/dmi/id": ""})) == 0  # present, nothing readable
     # a binary junk value is still just a label value, never an exception
-    assert len(collect({"/sys/class/dmi/id/bios_vendor": "\x00\xff\n"})) == 1
+    junk = {"/sys/class/dmi/id": "", "/sys/class/dmi/id/bios_vendor": "\x00\xff\n"}
+    assert len(collect(junk)) == 1

@@ -1,7 +1,9 @@
 from pathlib import Path
 
+import pytest
+
 from fleetwatch.exporters.families import Families
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.hwmon import (
     HwmonCollector,
     chip_name,
@@ -19,9 +21,12 @@ NCT = "platform_nct6775_656"
 def hwmon_files() -> dict[str, str]:
     base = FIXTURES / "sys/class/hwmon"
     return {
-        f"/sys/class/hwmon/{p.relative_to(base)}": p.read_text()
-        for p in sorted(base.rglob("*"))
-        if p.is_file()
+        "/sys/class/hwmon": "",  # the class directory, as the host's head shows it
+        **{
+            f"/sys/class/hwmon/{p.relative_to(base)}": p.read_text()
+            for p in sorted(base.rglob("*"))
+            if p.is_file()
+        },
     }
 
 
@@ -77,4 +82,6 @@ def test_garbage_values_are_skipped_and_no_hwmon_is_fine() -> None:
     out = collect(files, "garbage\n")
     assert out.get("node_hwmon_temp_celsius", {"chip": "coretemp", "sensor": "temp1"}) is None
     assert out.get("node_hwmon_temp_celsius", {"chip": "coretemp", "sensor": "temp2"}) == 54
-    assert len(collect({}, "")) == 0
+    assert len(collect({"/sys/class/hwmon": ""}, "")) == 0  # present, no chips
+    with pytest.raises(NoData):  # no hwmon class at all: success 0, as node_exporter
+        collect({}, "")

@@ -4,7 +4,7 @@ import pytest
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.mdadm import MdadmCollector, parse_mdstat
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -42,8 +42,9 @@ def test_values_as_node_exporter_emits_them() -> None:
     assert len(out) == 6 * 11
 
 
-def test_no_mdstat_no_samples() -> None:
-    assert len(collect({})) == 0
+def test_no_mdstat_is_no_data() -> None:
+    with pytest.raises(NoData):  # success 0 without an error, as node_exporter's ErrNoData
+        collect({})
     assert parse_mdstat("Personalities : \nunused devices: <none>\n") == []
 
 

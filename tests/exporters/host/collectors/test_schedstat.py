@@ -2,7 +2,7 @@ import pytest
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.schedstat import SchedstatCollector, parse_schedstat
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -32,8 +32,9 @@ def test_collect_sample() -> None:
     assert len(out) == 6
 
 
-def test_absent_file_means_no_samples() -> None:
-    assert len(collect({})) == 0
+def test_absent_file_is_no_data() -> None:
+    with pytest.raises(NoData):  # success 0 without an error, as node_exporter's ErrNoData
+        collect({})
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,11 @@ class Options:
     mount_timeout: float = 5.0
 
 
+class NoData(Exception):
+    """The collector's source does not exist on this host (no /proc/mdstat, no hwmon class):
+    ``node_scrape_collector_success`` 0, as node_exporter's ErrNoData, but not an error."""
+
+
 class Collector(ABC):
     """One node_exporter collector.  Subclasses set ``name`` and ``specs``."""
 

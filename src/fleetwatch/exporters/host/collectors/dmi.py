@@ -10,7 +10,7 @@ no sample.
 from __future__ import annotations
 
 from fleetwatch.exporters.families import Families, gauge
-from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 DMI_ID = "/sys/class/dmi/id"
@@ -57,9 +57,12 @@ class DmiCollector(Collector):
     specs = (INFO,)
 
     def files(self, opts: Options) -> tuple[str, ...]:
-        return tuple(f"{DMI_ID}/{name}" for name in FILES.values())
+        # the directory itself too: read as a file it shows up (empty) exactly when it exists
+        return (DMI_ID, *(f"{DMI_ID}/{name}" for name in FILES.values()))
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
+        if snap.file(DMI_ID) is None:
+            raise NoData(DMI_ID)
         read = {
             name: text
             for name in FILES.values()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from fleetwatch.exporters.families import Families, Spec, counter, gauge
-from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 HWMON = "/sys/class/hwmon"
@@ -168,6 +168,7 @@ class HwmonCollector(Collector):
     def files(self, opts: Options) -> tuple[str, ...]:
         sensors = [f"{kind}[0-9]*_*" for kind in SENSOR_TYPES]
         return (
+            HWMON,  # the class directory itself: present (empty) exactly when it exists
             f"{HWMON}/hwmon*/name",
             *(f"{HWMON}/hwmon*/{s}" for s in sensors),
             *(f"{HWMON}/hwmon*/device/{s}" for s in sensors),
@@ -177,6 +178,8 @@ class HwmonCollector(Collector):
         return {CMD: SNIPPET}
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
+        if snap.file(HWMON) is None:
+            raise NoData(HWMON)
         devices = parse_devices(snap.command(CMD) or "")
         chips: dict[str, dict[str, str]] = {}
         for path, text in snap.files.items():

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, gauge
-from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 PATH = "/proc/mdstat"
@@ -111,7 +111,7 @@ class MdadmCollector(Collector):
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         text = snap.file(PATH)
         if text is None:
-            return
+            raise NoData(PATH)
         for md in parse_mdstat(text):
             out.add(DISKS_REQUIRED, md.total, md.name)
             out.add(DISKS, md.active, md.name, "active")

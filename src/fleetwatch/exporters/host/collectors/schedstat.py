@@ -13,7 +13,7 @@ import re
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, counter
-from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 PATH = "/proc/schedstat"
@@ -61,7 +61,7 @@ class SchedstatCollector(Collector):
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         text = snap.file(PATH)
         if text is None:
-            return
+            raise NoData(PATH)
         for cpu, running, waiting, timeslices in parse_schedstat(text):
             out.add(RUNNING, running / NS_PER_SEC, cpu)
             out.add(WAITING, waiting / NS_PER_SEC, cpu)
