@@ -162,7 +162,7 @@ def cpu_by_part(
             part = "load generator"
         elif comm == "sshd":
             part = "sshd"
-        elif comm in ("perl", "sh", "head", "stat", "awk", "date"):
+        elif comm.startswith("fleetwatch-ses") or comm in ("perl", "sh", "head", "stat", "awk"):
             part = "remote session"
         else:
             part = "other"
