@@ -40,7 +40,14 @@ from servers import (
     missing_prerequisites,
     require,
 )
-from service_servers import GANACHE, PG_BIN, Ganache, Postgres, RedisServer
+from service_servers import (
+    GANACHE,
+    PG_BIN,
+    Ganache,
+    Postgres,
+    RedisServer,
+    self_signed_cert,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAIN_ID = "fleetwatch-e2e-1"
@@ -163,13 +170,7 @@ class StandIn(ThreadingHTTPServer):
 
 def self_signed(workdir: Path) -> ssl.SSLContext:
     """A server context with a fresh self-signed certificate for 127.0.0.1 (valid 30 days)."""
-    crt, key = workdir / "cert.pem", workdir / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(crt)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    crt, key = self_signed_cert(workdir)
     ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ctx.load_cert_chain(str(crt), str(key))
     return ctx

@@ -26,7 +26,7 @@ from fleetwatch.exporters.services.http import (
 )
 from fleetwatch.inventory import Service
 from servers import free_port, require
-from service_servers import BLACKBOX, Blackbox, service_target
+from service_servers import BLACKBOX, Blackbox, self_signed_cert, service_target
 
 TOKEN = "t0ken-not-logged"
 
@@ -126,15 +126,7 @@ async def site() -> AsyncIterator[Site]:
 def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 (openssl), valid 30 days."""
     require("openssl")
-    d = tmp_path_factory.mktemp("tls")
-    crt, key = d / "cert.pem", d / "key.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
-         "-keyout", str(key), "-out", str(crt)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return crt, key
+    return self_signed_cert(tmp_path_factory.mktemp("tls"))
 
 
 @pytest.fixture
