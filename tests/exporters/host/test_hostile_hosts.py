@@ -174,3 +174,50 @@ async def test_unknown_host_key_is_refused(keys: Any) -> None:
         server.close()
         await server.wait_closed()
     assert err.value.reason == "host_key_not_verifiable"
+
+
+async def test_a_host_whose_perl_answers_break_is_collected_with_sh(keys: Any) -> None:
+    host_key, key_path, known = keys
+    commands: list[str] = []
+
+    async def perl_broken_sh_fine(process: Any) -> None:
+        command = process.command or ""
+        commands.append(command)
+        kind = "perl" if "exec perl" in command else "sh"
+        process.stdout.write(f"\n@@FW@@ready {kind}\n".encode())
+        request = b""
+        while b"\n" not in request.rstrip(b"\n") or (
+            kind == "sh" and b"</dev/null\n" not in request
+        ):
+            chunk = await process.stdin.read(65536)
+            if not chunk:
+                break
+            request += chunk
+        if kind == "perl":
+            nonce = request.split(b"\n", 1)[0].decode()
+            process.stdout.write(f"\n@@FW@@{nonce}@@files\n==> /proc/x <==\n".encode())
+            process.exit(0)  # cut short: no end marker
+            return
+        nonce = request.rsplit(b" </dev/null\n", 1)[0].rsplit(b" ", 1)[1].decode()
+        process.stdout.write(f"\n@@FW@@{nonce}@@files\n\n@@FW@@{nonce}@@end\n".encode())
+        await process.stdin.read(65536)  # stay open until the pool closes the session
+        process.exit(0)
+
+    server, port = await _start(perl_broken_sh_fine, host_key)
+    _trust(known, host_key, [port])
+    module = HostModule("ssh", "test", SSHPool())
+    host = _host("odd-perl", port, key_path, known)
+    try:
+        reasons = []
+        for _ in range(2):
+            with pytest.raises(ProbeError) as err:
+                await module.probe(host, timeout=3.0)
+            reasons.append(err.value.reason)
+        result = await module.probe(host, timeout=3.0)  # now on a sh session: an answer
+    finally:
+        await module.close()
+        server.close()
+        await server.wait_closed()
+    assert reasons == ["bad_output", "bad_output"]
+    assert ["exec perl" in c for c in commands] == [True, True, False]
+    assert result.families.get("node_scrape_collector_success", {"collector": "cpu"}) == 0

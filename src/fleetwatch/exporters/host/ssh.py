@@ -23,6 +23,7 @@ import asyncssh
 from fleetwatch.errors import ProbeError
 from fleetwatch.exporters.host.script import Plan
 from fleetwatch.exporters.host.session import Session, SessionGone
+from fleetwatch.inventory.model import Interpreter
 
 if TYPE_CHECKING:
     from fleetwatch.inventory import Host
@@ -41,6 +42,7 @@ _STALE = (
     SessionGone,
 )
 _PER_HOST = 4
+_PERL_GIVE_UP = 2
 _BACKOFF_START = 0.1
 _BACKOFF_MAX = 2.0
 
@@ -79,6 +81,9 @@ class _HostState:
     sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_PER_HOST))
     conn: Any = None
     idle: list[Session] = field(default_factory=list)
+    #: answers cut short by perl sessions in a row; at _PERL_GIVE_UP the host gets sh sessions
+    perl_failures: int = 0
+    interpreter: Interpreter | None = None
 
 
 class SSHPool:
@@ -126,7 +131,8 @@ class SSHPool:
             reused = reused or session is not None
             try:
                 if session is None:
-                    session = await Session.open(conn, host.ssh.interpreter, host.name)
+                    interpreter = state.interpreter or host.ssh.interpreter
+                    session = await Session.open(conn, interpreter, host.name)
                 raw = await session.collect(plan, nonce)
             except _STALE as exc:
                 if session is not None:
@@ -137,17 +143,35 @@ class SSHPool:
                     raise ProbeError(host.name, classify(exc), _describe(exc)) from None
                 log.info("target %s: pooled session lost (%s), reopening", host.name, exc)
                 continue
-            except BaseException:
+            except BaseException as exc:
                 # timeout, cancellation, garbage: the session's state is unknown
                 if session is not None:
                     session.close()
+                    self._note_failure(host, state, session, exc)
                 raise
+            if session.kind == "perl":
+                state.perl_failures = 0
             if state.conn is conn and len(state.idle) < _PER_HOST:
                 state.idle.append(session)
             else:
                 session.close()
             return raw
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def _note_failure(host: Host, state: _HostState, session: Session, exc: BaseException) -> None:
+        """A host whose perl answers come back broken again and again (an odd perl build, a
+        wrapper printing into the stream) is collected by sh sessions from then on."""
+        if session.kind != "perl" or not isinstance(exc, ProbeError) or exc.reason != "bad_output":
+            return
+        state.perl_failures += 1
+        if state.perl_failures >= _PERL_GIVE_UP and state.interpreter != "sh":
+            state.interpreter = "sh"
+            log.warning(
+                "target %s: %d broken answers from its perl session in a row; using sh now",
+                host.name,
+                state.perl_failures,
+            )
 
     async def _connection(self, host: Host, state: _HostState, deadline: float) -> tuple[Any, bool]:
         async with state.lock:
