@@ -31,6 +31,7 @@ def test_example_fails_only_for_missing_key_files() -> None:
             "identity_file",
             "passphrase_file",
             "known_hosts_file",
+            "password_file",
         }
         assert "file not found" in error.message
     assert {e.key for e in errors} >= {"defaults.ssh.identity_file"}
@@ -44,6 +45,7 @@ def test_example_loads_when_the_files_exist(home: Path) -> None:
         ".ssh/fleetwatch_aws_ed25519",
         ".ssh/known_hosts_aws",
         ".config/fleetwatch/aws_key_passphrase",
+        ".config/fleetwatch/pg_password",
     ):
         (home / name).write_text("x\n")
     inv = load_inventory(EXAMPLE)

@@ -724,3 +724,50 @@ def test_inline_service_password_is_refused() -> None:
             "      - {name: db, module: postgres, address: h, params: {password: hunter2}}\n",
             "x.yaml",
         )
+
+
+def test_service_secret_files_resolve_beside_the_inventory_and_must_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fleetwatch.errors import ConfigErrors
+    from fleetwatch.inventory import load_inventory
+
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "pg").write_text("s3cret\n")
+    inv_file = tmp_path / "fleet.yaml"
+    text = (
+        "version: 1\n"
+        "deployments:\n"
+        "  - name: a\n"
+        "    provider: p\n"
+        "    services:\n"
+        "      - name: db\n"
+        "        module: postgres\n"
+        "        address: 10.0.0.5:5432\n"
+        "        params: {user: fw, password_file: secrets/pg}\n"
+        "      - name: web\n"
+        "        module: http\n"
+        "        address: https://example.com/health\n"
+        "        params: {headers_file: {X-Api-Key: secrets/pg}}\n"
+    )
+    inv_file.write_text(text)
+    monkeypatch.chdir("/")  # the exporter may run from anywhere
+    inv = load_inventory(inv_file)
+    db = inv.targets()["db"]
+    assert db.params["password_file"] == str(tmp_path / "secrets" / "pg")
+    assert db.secret("password") == "s3cret"
+    web = inv.targets()["web"]
+    assert web.params["headers_file"] == {"X-Api-Key": str(tmp_path / "secrets" / "pg")}
+
+    inv_file.write_text(text.replace("secrets/pg}", "secrets/missing}", 1))
+    with pytest.raises(ConfigErrors) as err:
+        load_inventory(inv_file)
+    [error] = err.value.errors
+    assert error.line == 9 and error.key == "deployments[0].services[0].params.password_file"
+    assert "file not found" in error.message
+    load_inventory(inv_file, check_files=False)  # the check can be skipped (another machine)
+
+    both = text.replace("password_file: secrets/pg", "password_env: PG, password_file: secrets/pg")
+    inv_file.write_text(both)
+    with pytest.raises(ConfigErrors, match="give password_env or password_file, not both"):
+        load_inventory(inv_file)

@@ -61,6 +61,10 @@ MAX_INTERVAL_SECONDS = 3600.0
 SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "api_key"})
 RESERVED_LABELS = frozenset({"instance", "job", "deployment", "provider"})
 FILE_KEYS = ("identity_file", "passphrase_file", "known_hosts_file")
+#: service params naming files the exporter reads (a mapping's values for headers_file)
+SERVICE_FILE_KEYS = frozenset(
+    {"password_file", "bearer_token_file", "headers_file", "ca_file", "ssh_config"}
+)
 REGEX_OPTIONS = (
     "mount_points_exclude",
     "fs_types_exclude",
@@ -294,9 +298,24 @@ class _Semantics:
         import jsonschema
 
         validator = jsonschema.Draft202012Validator(schema)
-        for error in sorted(validator.iter_errors(svc.get("params", {})), key=str):
+        params = svc.get("params", {})
+        errors = sorted(validator.iter_errors(params), key=str)
+        for error in errors:
             where = (*path, "params", *error.absolute_path)
             self.add(where, f"{module} params: {error.message}")
+        if errors or not isinstance(params, dict):
+            return
+        for key, value in params.items():
+            secret = key[: -len("_file")] if key.endswith("_file") else None
+            if secret and f"{secret}_env" in params:
+                self.add((*path, "params", key), f"give {secret}_env or {key}, not both")
+            if not (self.check_files and key in SERVICE_FILE_KEYS):
+                continue
+            files = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, item in files:
+                if isinstance(item, str) and item:
+                    where = (*path, "params", key, *([sub] if sub else []))
+                    self.file(item, where, key)
 
     def unique(self, name: Any, path: JsonPath, seen: dict[str, JsonPath], what: str) -> None:
         if not isinstance(name, str):
@@ -535,8 +554,21 @@ class _Builder:
             scrape_interval_seconds=parse_duration(interval),
             scrape_interval=interval,
             maintenance=bool(svc.get("maintenance", False)),
-            params=MappingProxyType(dict(_dict(svc.get("params")))),
+            params=MappingProxyType(self.service_paths(_dict(svc.get("params")))),
         )
+
+    def service_paths(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Params with their file references resolved as the ssh ones are (``~``, relative
+        to the inventory's directory): the exporter may run from anywhere."""
+
+        def resolve(value: Any) -> Any:
+            if isinstance(value, str) and value:
+                return str(resolve_path(value, self.base_dir))
+            if isinstance(value, dict):
+                return {k: resolve(v) for k, v in value.items()}
+            return value
+
+        return {k: resolve(v) if k in SERVICE_FILE_KEYS else v for k, v in params.items()}
 
     def host(
         self,
