@@ -124,11 +124,13 @@ class Families(Collector):
 
     def get(self, name: str, labels: dict[str, str] | None = None) -> float | None:
         """Value of one sample by its exposed name (``x_bucket`` with ``le`` for a histogram
-        bucket); ``None`` when absent."""
+        bucket); ``None`` when absent.  Labels not given are ""; others are ignored."""
+        wanted = labels or {}
+        fam = self._families.get(name)
+        if fam is not None and fam.spec.type != "histogram":
+            return fam.samples.get(tuple(wanted.get(label, "") for label in fam.spec.labels))
         for labelset, value in self.samples(name):
-            if all(labelset.get(k, "") == v for k, v in (labels or {}).items()) and all(
-                (labels or {}).get(k, "") == v for k, v in labelset.items()
-            ):
+            if all(wanted.get(k, "") == v for k, v in labelset.items()):
                 return value
         return None
 

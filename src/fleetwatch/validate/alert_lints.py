@@ -246,50 +246,52 @@ def run_rule_tests(test_files: list[Path], promtool: Promtool) -> list[Finding]:
     workers = max(1, min(4, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="fleetwatch-tests-") as tmp:
         jobs = [
-            (chunk, path)
+            (chunk, path, rules)
             for i, path in enumerate(test_files)
-            for chunk in _chunks(path, 2 * workers, Path(tmp) / str(i))
+            for chunk, rules in _chunks(path, 2 * workers, Path(tmp) / str(i))
         ]
         jobs.sort(key=lambda job: -job[0].stat().st_size)  # longest first
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda job: _run_one(job[0], promtool, job[1]), jobs))
+            results = list(pool.map(lambda job: _run_one(job[0], promtool, *job[1:]), jobs))
     return [f for found in results for f in found]
 
 
 _CHUNK_MIN_TESTS = 8
 
 
-def _chunks(path: Path, parts: int, tmp: Path) -> list[Path]:
-    """``path`` itself, or its ``tests`` split round-robin into ``parts`` files under ``tmp``
-    (rule_files made absolute, so that they still point at the same rules)."""
-    if parts < 2:
-        return [path]
+def _chunks(path: Path, parts: int, tmp: Path) -> list[tuple[Path, list[Path]]]:
+    """(file to run, the rule files it loads): ``path`` itself, or its ``tests`` split
+    round-robin into ``parts`` files under ``tmp`` (rule_files made absolute, so that they
+    still point at the same rules)."""
     try:
         data = load_data(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return [path]  # promtool reports it
-    if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
-        return [path]
-    tests = data["tests"]
-    rule_files = data.get("rule_files")
-    if len(tests) < _CHUNK_MIN_TESTS or not isinstance(rule_files, list):
-        return [path]
+        return [(path, [])]  # promtool reports it
+    rule_files = data.get("rule_files") if isinstance(data, dict) else None
+    if not isinstance(rule_files, list):
+        return [(path, [])]  # promtool reports it
+    rules = [(path.parent / str(f)).resolve() for f in rule_files]
+    tests = data.get("tests")
+    if parts < 2 or not isinstance(tests, list) or len(tests) < _CHUNK_MIN_TESTS:
+        return [(path, rules)]
     tmp.mkdir(parents=True)
-    absolute = [str((path.parent / str(f)).resolve()) for f in rule_files]
     out = []
     for i in range(parts):
         chunk = tmp / f"{path.stem}.{i}.yml"
-        doc = {**data, "rule_files": absolute, "tests": tests[i::parts]}
+        doc = {**data, "rule_files": [str(r) for r in rules], "tests": tests[i::parts]}
         chunk.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-        out.append(chunk)
+        out.append((chunk, rules))
     return out
 
 
-def _run_one(path: Path, promtool: Promtool, original: Path | None = None) -> list[Finding]:
-    """Findings of one promtool run over ``path`` (a chunk of ``original``, or itself)."""
+def _run_one(
+    path: Path, promtool: Promtool, original: Path | None = None, rules: list[Path] | None = None
+) -> list[Finding]:
+    """Findings of one promtool run over ``path`` (a chunk of ``original``, or itself); the
+    test file and its ``rules`` are what a containerised promtool must see."""
     original = original or path
     try:
-        code, out = promtool.run(["test", "rules", str(path.resolve())], _mounts(path))
+        code, out = promtool.run(["test", "rules", str(path.resolve())], [path, *(rules or [])])
     except ToolError as exc:
         return [Finding(str(original), "rule-test", str(exc))]
     if code == 0:
@@ -307,14 +309,3 @@ def _run_one(path: Path, promtool: Promtool, original: Path | None = None) -> li
         for f in parse_test_output(out, [path])
     ]
     return found or [Finding(str(original), "rule-test", " ".join(out.split())[:2000])]
-
-
-def _mounts(path: Path) -> list[Path]:
-    """The test file and its rule files (what a containerised promtool must see)."""
-    try:
-        data = load_data(path.read_text(encoding="utf-8"))
-        rules = data.get("rule_files") if isinstance(data, dict) else None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        rules = None
-    extra = [path.parent / str(f) for f in rules] if isinstance(rules, list) else []
-    return [path, *extra]

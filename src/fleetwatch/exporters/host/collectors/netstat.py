@@ -69,7 +69,6 @@ KNOWN_KEYS = [
 Stats = dict[str, dict[str, float]]
 
 _NAME = re.compile(r"^[A-Za-z0-9_]+$")
-_NUMBER = re.compile(r"^-?[0-9]+$")
 
 
 @functools.lru_cache(maxsize=4096)

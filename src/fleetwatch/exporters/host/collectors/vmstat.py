@@ -21,7 +21,6 @@ PATH = "/proc/vmstat"
 KNOWN_FIELDS = ("oom_kill", "pgfault", "pgmajfault", "pgpgin", "pgpgout", "pswpin", "pswpout")
 
 _KEY = re.compile(r"^[A-Za-z0-9_]+$")
-_NUMBER = re.compile(r"^-?[0-9]+$")
 
 
 @functools.lru_cache(maxsize=4096)
