@@ -105,19 +105,25 @@ async def throughput(base: str, names: list[str], concurrency: int, seconds: flo
 
     timeout = aiohttp.ClientTimeout(total=30)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        # warm-up: open every pooled connection once
-        sem = asyncio.Semaphore(concurrency)
+        stop_at = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        await asyncio.gather(*(worker(k, session) for k in range(concurrency)))
+        elapsed = time.perf_counter() - t0
+    return done / elapsed, done, failed
+
+
+async def warm_up(base: str, names: list[str], concurrency: int) -> None:
+    """Open every target's pooled connection once (not part of the measured phase)."""
+    import aiohttp
+
+    sem = asyncio.Semaphore(concurrency)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
 
         async def one(name: str) -> None:
             async with sem, session.get(f"{base}/probe?target={name}&module=ssh") as r:
                 await r.read()
 
         await asyncio.gather(*(one(n) for n in names))
-        stop_at = time.perf_counter() + seconds
-        t0 = time.perf_counter()
-        await asyncio.gather(*(worker(k, session) for k in range(concurrency)))
-        elapsed = time.perf_counter() - t0
-    return done / elapsed, done, failed
 
 
 def cpu_seconds(pid: int | None = None) -> float:
@@ -229,6 +235,7 @@ def main() -> None:
                 f"\n== throughput: {args.targets} targets, concurrency {args.concurrency}, "
                 f"{args.seconds:.0f} s =="
             )
+            asyncio.run(warm_up(base, names, args.concurrency))
             cpu0, exp0, procs0 = cpu_seconds(), cpu_seconds(proc.pid), process_cpu()
             rate, done, failed = asyncio.run(
                 throughput(base, names, args.concurrency, args.seconds)

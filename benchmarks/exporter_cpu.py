@@ -1,0 +1,92 @@
+"""The exporter's own CPU per host probe, without SSH: one answer of the perl session on this
+machine, captured once, then parsed, collected and rendered over and over.
+
+Prints (never asserts) microseconds per probe for each stage and the costliest collectors.
+This is the part of a probe that runs on the exporter's one Python thread: it bounds how many
+probes per second one exporter process can serve.
+
+Usage: python -m benchmarks.exporter_cpu [--rounds 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+
+from fleetwatch.exporters.families import Families
+from fleetwatch.exporters.host.agent import PERL_AGENT, request
+from fleetwatch.exporters.host.collectors import select
+from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.exporters.host.runner import run_collectors
+from fleetwatch.exporters.host.script import make_plan, marker, parse_output
+
+NONCE = "benchnonce0001"
+
+
+def capture() -> str:
+    """One answer of the perl session, run here as the SSH session would run it."""
+    plan = make_plan(select([], []), Options())
+    proc = subprocess.Popen(["perl", "-e", PERL_AGENT], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(request("perl", plan, NONCE))
+        proc.stdin.close()
+        data = b""
+        end = f"\n{marker(NONCE)}end\n".encode()
+        while end not in data:
+            chunk = os.read(proc.stdout.fileno(), 65536)
+            if not chunk:
+                raise SystemExit("the perl session ended without an answer")
+            data += chunk
+        return data.decode()
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=2000)
+    args = ap.parse_args()
+    raw = capture()
+    collectors = select([], [])
+    opts = Options()
+    stages = {"parse": 0.0, "collect": 0.0, "render": 0.0}
+    per: dict[str, float] = {}
+    samples = 0
+    for i in range(args.rounds + 50):
+        t0 = time.perf_counter()
+        snap = parse_output(raw, NONCE)
+        t1 = time.perf_counter()
+        result = run_collectors(collectors, snap, opts, "bench")
+        t2 = time.perf_counter()
+        body = result.families.render()
+        t3 = time.perf_counter()
+        if i < 50:  # warm-up: caches filled as on a long-running exporter
+            continue
+        stages["parse"] += t1 - t0
+        stages["collect"] += t2 - t1
+        stages["render"] += t3 - t2
+        samples = len(result.families)
+    for c in collectors:
+        snap = parse_output(raw, NONCE)
+        t0 = time.perf_counter()
+        for _ in range(200):
+            try:
+                c.collect(snap, Families(), opts)
+            except Exception:  # noqa: BLE001 - absent sources here are not the point
+                pass
+        per[c.name] = (time.perf_counter() - t0) / 200
+    n = args.rounds
+    total = sum(stages.values())
+    print(f"exporter CPU per probe, no SSH ({len(raw)} bytes in, {samples} samples, "
+          f"{len(body)} bytes out): {total / n * 1e6:.0f} us")
+    print("  " + ", ".join(f"{k} {v / n * 1e6:.0f} us" for k, v in stages.items()))
+    top = sorted(per.items(), key=lambda kv: -kv[1])[:10]
+    print("  costliest collectors: " + ", ".join(f"{k} {v * 1e6:.0f}" for k, v in top) + " (us)")
+
+
+if __name__ == "__main__":
+    main()
