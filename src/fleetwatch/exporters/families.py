@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from prometheus_client.core import HistogramMetricFamily, Metric
@@ -67,18 +67,25 @@ def histogram(name: str, help: str, *labels: str) -> Spec:
 HistogramValue = tuple[tuple[tuple[str, float], ...], float]
 
 
-@dataclass
-class _Family:
-    spec: Spec
-    samples: dict[tuple[str, ...], float] = field(default_factory=dict)
-    histograms: dict[tuple[str, ...], HistogramValue] = field(default_factory=dict)
-
-
 class Families(Collector):
-    """Samples gathered in one probe; a prometheus_client collector for exposition."""
+    """Samples gathered in one probe; a prometheus_client collector for exposition.
+
+    Kept as plain dicts keyed by family name (a probe adds hundreds of samples to a few
+    hundred families: no object per family on this path)."""
 
     def __init__(self) -> None:
-        self._families: dict[str, _Family] = {}
+        self._specs: dict[str, Spec] = {}
+        #: family name -> label values -> value (every family, histograms with none)
+        self._samples: dict[str, dict[tuple[str, ...], float]] = {}
+        #: histogram family name -> label values -> (buckets, sum)
+        self._histograms: dict[str, dict[tuple[str, ...], HistogramValue]] = {}
+
+    def _family(self, spec: Spec) -> dict[tuple[str, ...], float]:
+        samples = self._samples.get(spec.name)
+        if samples is None:
+            samples = self._samples[spec.name] = {}
+            self._specs[spec.name] = spec
+        return samples
 
     def add_histogram(
         self,
@@ -94,41 +101,44 @@ class Families(Collector):
         pairs = tuple((_le(bound), float(n)) for bound, n in buckets)
         if not pairs or pairs[-1][0] != "+Inf":
             raise ValueError(f"{spec.name}: the last bucket must be +Inf")
-        fam = self._families.get(spec.name)
-        if fam is None:
-            fam = self._families[spec.name] = _Family(spec)
-        fam.histograms[labelvalues] = (pairs, float(total))
+        self._family(spec)
+        self._histograms.setdefault(spec.name, {})[labelvalues] = (pairs, float(total))
 
     def add(self, spec: Spec, value: float, *labelvalues: str) -> None:
         """Record one sample.  Label values follow ``spec.labels``; the last write wins."""
         if spec.type == "histogram":
             raise ValueError(f"{spec.name}: a histogram takes add_histogram()")
+        samples = self._samples.get(spec.name)
+        if samples is None:
+            samples = self._samples[spec.name] = {}
+            self._specs[spec.name] = spec
         if len(labelvalues) != len(spec.labels):
             raise ValueError(f"{spec.name}: expected labels {spec.labels}, got {labelvalues}")
-        fam = self._families.get(spec.name)
-        if fam is None:
-            fam = self._families[spec.name] = _Family(spec)
-        fam.samples[labelvalues] = float(value)
+        samples[labelvalues] = float(value)
 
     def merge(self, other: Families) -> None:
-        for name, fam in other._families.items():
-            mine = self._families.get(name)
-            if mine is None:
-                self._families[name] = fam
+        """Take ``other``'s samples (its families are adopted, not copied: ``other`` is done)."""
+        mine = self._samples
+        for name, samples in other._samples.items():
+            have = mine.get(name)
+            if have is None:
+                mine[name] = samples
+                self._specs[name] = other._specs[name]
             else:
-                mine.samples.update(fam.samples)
-                mine.histograms.update(fam.histograms)
+                have.update(samples)
+        for name, hists in other._histograms.items():
+            self._histograms.setdefault(name, {}).update(hists)
 
     def names(self) -> set[str]:
-        return set(self._families)
+        return set(self._samples)
 
     def get(self, name: str, labels: dict[str, str] | None = None) -> float | None:
         """Value of one sample by its exposed name (``x_bucket`` with ``le`` for a histogram
         bucket); ``None`` when absent.  Labels not given are ""; others are ignored."""
         wanted = labels or {}
-        fam = self._families.get(name)
-        if fam is not None and fam.spec.type != "histogram":
-            return fam.samples.get(tuple(wanted.get(label, "") for label in fam.spec.labels))
+        spec = self._specs.get(name)
+        if spec is not None and spec.type != "histogram":
+            return self._samples[name].get(tuple(wanted.get(label, "") for label in spec.labels))
         for labelset, value in self.samples(name):
             if all(wanted.get(k, "") == v for k, v in labelset.items()):
                 return value
@@ -136,16 +146,17 @@ class Families(Collector):
 
     def samples(self, name: str) -> list[tuple[dict[str, str], float]]:
         """Every sample of one exposed name, with its labels."""
-        fam = self._families.get(name)
-        if fam is not None and fam.spec.type != "histogram":
-            return [(dict(zip(fam.spec.labels, k, strict=True)), v) for k, v in fam.samples.items()]
+        spec = self._specs.get(name)
+        if spec is not None and spec.type != "histogram":
+            names = spec.labels
+            return [(dict(zip(names, k, strict=True)), v) for k, v in self._samples[name].items()]
         base, _, suffix = name.rpartition("_")
-        fam = self._families.get(base)
-        if fam is None or fam.spec.type != "histogram":
+        spec = self._specs.get(base)
+        if spec is None or spec.type != "histogram":
             return []
         out: list[tuple[dict[str, str], float]] = []
-        for key, (pairs, total) in fam.histograms.items():
-            labels = dict(zip(fam.spec.labels, key, strict=True))
+        for key, (pairs, total) in self._histograms.get(base, {}).items():
+            labels = dict(zip(spec.labels, key, strict=True))
             if suffix == "bucket":
                 out += [({**labels, "le": le}, n) for le, n in pairs]
             elif suffix == "count":
@@ -155,9 +166,8 @@ class Families(Collector):
         return out
 
     def __len__(self) -> int:
-        return sum(
-            len(f.samples) + sum(len(p) + 2 for p, _ in f.histograms.values())
-            for f in self._families.values()
+        return sum(len(s) for s in self._samples.values()) + sum(
+            len(p) + 2 for h in self._histograms.values() for p, _ in h.values()
         )
 
     def render(self) -> bytes:
@@ -167,48 +177,51 @@ class Families(Collector):
         names with their labels, and formatted values, are cached across probes (a fleet
         repeats them: cpu="0", device="eth0", 0, 1)."""
         out: list[str] = []
-        for name in sorted(self._families):
-            fam = self._families[name]
-            spec = fam.spec
+        append = out.append
+        specs = self._specs
+        values_get = _VALUES.get
+        for name in sorted(self._samples):
+            spec = specs[name]
             head = _HEADS.get(name)
             if head is None or head[0] is not spec:
                 head = _HEADS[name] = (spec, _head(spec))
-            out.append(head[1])
+            append(head[1])
             if spec.type == "histogram":
-                _render_histograms(spec, fam.histograms, out)
+                _render_histograms(spec, self._histograms.get(name, {}), out)
                 continue
             cached = _PREFIXES.get(name)
             if cached is None or cached[0] is not spec or len(cached[1]) > _CACHE_MAX:
                 cached = _PREFIXES[name] = (spec, {})
             prefixes = cached[1]
-            samples = fam.samples
-            for key in sorted(samples):
+            samples = self._samples[name]
+            for key in sorted(samples) if len(samples) > 1 else samples:
                 prefix = prefixes.get(key)
                 if prefix is None:
                     prefix = prefixes[key] = _prefix(spec, key)
                 value = samples[key]
-                text = _VALUES.get(value) if value else _zero(value)
+                text = values_get(value) if value else _zero(value)
                 if text is None:
                     text = _format_value(value)
-                out.append(f"{prefix}{text}\n")
+                append(f"{prefix}{text}\n")
         return "".join(out).encode("utf-8")
 
     def collect(self) -> Iterator[Metric]:
-        for name in sorted(self._families):
-            fam = self._families[name]
-            spec = fam.spec
+        for name in sorted(self._samples):
+            spec = self._specs[name]
             if spec.type == "histogram":
                 hist = HistogramMetricFamily(spec.name, spec.help, labels=spec.labels)
-                for key in sorted(fam.histograms):
-                    pairs, total = fam.histograms[key]
+                histograms = self._histograms.get(name, {})
+                for key in sorted(histograms):
+                    pairs, total = histograms[key]
                     hist.add_metric(list(key), list(pairs), total)
                 yield hist
                 continue
             typ = "unknown" if spec.type == "untyped" else spec.type
             metric = Metric(spec.family_name, spec.help, typ)
             labels = spec.labels
-            for key in sorted(fam.samples):
-                metric.add_sample(spec.name, dict(zip(labels, key, strict=True)), fam.samples[key])
+            samples = self._samples[name]
+            for key in sorted(samples):
+                metric.add_sample(spec.name, dict(zip(labels, key, strict=True)), samples[key])
             yield metric
 
 

@@ -1,8 +1,11 @@
 """The one remote script: built for any login shell, parsed back exactly."""
 
+import re
 import subprocess
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
@@ -11,6 +14,7 @@ from fleetwatch.exporters.host.script import (
     build_script,
     new_nonce,
     parse_output,
+    split_files,
     wrap_for_login_shell,
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
@@ -106,3 +110,29 @@ def test_a_file_cannot_forge_the_end_marker() -> None:
 def test_unsafe_patterns_are_refused() -> None:
     with pytest.raises(ValueError, match="unsafe"):
         build_script([_Probe(("/tmp/$(reboot)",), {})], Options(), new_nonce())
+
+
+# The reference semantics of head's headers: split_files must cut exactly where this does.
+_HEADER = re.compile(r"(?:^|\n)==> (/[^\n]*?) <==\n")
+
+
+def _by_regex(text: str) -> dict[str, str]:
+    parts = _HEADER.split(text)
+    return {parts[i]: parts[i + 1] for i in range(1, len(parts) - 1, 2)}
+
+
+_PIECES = st.sampled_from(
+    ["==> ", " <==\n", " <==", "\n", "/", "/a", "/b c", "x", "==>", "<==", " ", "\n==> /p <==\n"]
+)
+
+
+@given(st.lists(_PIECES, max_size=40).map("".join))
+@settings(max_examples=2000, deadline=None)
+def test_split_files_cuts_where_the_header_regex_does(text: str) -> None:
+    assert split_files(text) == _by_regex(text)
+
+
+def test_split_files_keeps_header_like_content() -> None:
+    text = "==> /a <==\nline\n==> not a header\n\n==> /b <==\n\n==> /c <==\nend"
+    assert split_files(text) == {"/a": "line\n==> not a header\n", "/b": "", "/c": "end"}
+    assert split_files("==> /a <==\n==> /b <==\n\n==> /c <==") == {"/a": "==> /b <==\n\n==> /c <=="}

@@ -121,6 +121,38 @@ def parse_meminfo(text: str) -> dict[str, float]:
     return out
 
 
+# what the kernel prints: such a text takes the fast path (one regex scan, the per-name work
+# cached); any other one the slow parse, with its error messages
+_KERNEL_TEXT = re.compile(r"(?:[A-Za-z0-9_()]+: +[0-9]+(?: kB)?\n)+", re.ASCII)
+_ROW = re.compile(r"([^:\n]+): +([0-9]+)( kB)?\n")
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(shape: tuple[str, ...]) -> tuple[tuple[Spec, float], ...] | None:
+    """(family, multiplier) per line of a text whose lines are ``shape`` (name + unit);
+    None when a name is not a valid field (the slow parse then says which)."""
+    out = []
+    for entry in shape:
+        kb = entry.endswith(" kB")
+        key = _PAREN.sub(r"_\1", entry[:-3] if kb else entry)
+        if not _KEY.match(key):
+            return None
+        key += "_bytes" if kb else ""
+        out.append((_BY_KEY.get(key) or spec_for(key), 1024.0 if kb else 1.0))
+    return tuple(out)
+
+
+def select_meminfo(text: str) -> list[tuple[Spec, float]]:
+    """``parse_meminfo`` as (family, value); a repeated field's last line wins."""
+    if _KERNEL_TEXT.fullmatch(text):
+        rows = _ROW.findall(text)
+        plan = _plan(tuple([name + unit for name, _, unit in rows]))
+        if plan is not None:
+            pairs = zip(plan, rows, strict=True)
+            return [(spec, float(int(row[1])) * k) for (spec, k), row in pairs]
+    return [(_BY_KEY.get(k) or spec_for(k), v) for k, v in parse_meminfo(text).items()]
+
+
 class MeminfoCollector(Collector):
     name = "meminfo"
     specs = SPECS
@@ -129,9 +161,8 @@ class MeminfoCollector(Collector):
         return (PATH,)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        text = snap.require(PATH)
-        for key, value in parse_meminfo(text).items():
-            out.add(_BY_KEY.get(key) or spec_for(key), value)
+        for spec, value in select_meminfo(snap.require(PATH)):
+            out.add(spec, value)
 
 
 COLLECTORS = [MeminfoCollector]

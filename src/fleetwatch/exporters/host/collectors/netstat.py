@@ -120,6 +120,82 @@ def parse_snmp6(text: str, path: str = SNMP6) -> Stats:
     return out
 
 
+# What the kernel prints, and nothing else: texts of this shape take the fast path below,
+# whose result is the slow parse's, filtered (tests compare them); any other text takes the
+# slow parse and its error messages.
+_PAIRS_TEXT = re.compile(
+    r"(?:[A-Za-z0-9_]+:(?: [A-Za-z0-9_]+)+\n[A-Za-z0-9_]+:(?: -?[0-9]+)+\n)+", re.ASCII
+)
+_SNMP6_TEXT = re.compile(r"(?:[A-Za-z0-9_]+[ \t]+-?[0-9]+\n)+", re.ASCII)
+
+Picks = tuple[tuple[int, Spec], ...]
+#: protocol -> (family, value) of the selected fields
+Selected = dict[str, list[tuple[Spec, float]]]
+
+
+@functools.lru_cache(maxsize=1024)
+def _header_plan(header: str, fields: str) -> tuple[str, int, Picks]:
+    """Protocol, token count and selected (column, family) of one header line (the same few
+    lines recur on every probe of a fleet)."""
+    names = header.split(" ")
+    protocol = names[0][:-1]
+    picks = {n: (i, spec_for(protocol, n)) for i, n in enumerate(names) if i}
+    chosen = tuple(v for n, v in picks.items() if selected(fields, f"{protocol}_{n}"))
+    return protocol, len(names), chosen
+
+
+@functools.lru_cache(maxsize=256)
+def _snmp6_plan(names: tuple[str, ...], fields: str) -> tuple[tuple[str, Picks], ...]:
+    protocols: dict[str, dict[str, tuple[int, Spec]]] = {}
+    for i, name in enumerate(names):
+        six = name.find("6")
+        if six >= 0:
+            protocol, field = name[: six + 1], name[six + 1 :]
+            protocols.setdefault(protocol, {})[field] = (i, spec_for(protocol, field))
+    return tuple(
+        (p, tuple(v for f, v in picks.items() if selected(fields, f"{p}_{f}")))
+        for p, picks in protocols.items()
+    )
+
+
+def _filtered(stats: Stats, fields: str) -> Selected:
+    return {
+        p: [(spec_for(p, f), v) for f, v in d.items() if selected(fields, f"{p}_{f}")]
+        for p, d in stats.items()
+    }
+
+
+def select_netstat(text: str, path: str, fields: str) -> Selected:
+    """The fields of a header / value file that ``fields`` selects (``parse_netstat``,
+    filtered), reading only the selected columns of a well-formed text."""
+    if not _PAIRS_TEXT.fullmatch(text):
+        return _filtered(parse_netstat(text, path), fields)
+    lines = text.split("\n")
+    out: Selected = {}
+    for k in range(0, len(lines) - 1, 2):
+        protocol, count, picks = _header_plan(lines[k], fields)
+        values = lines[k + 1].split(" ")
+        if values[0] != protocol + ":":
+            head = protocol + ":"
+            raise ParseError(path, f"header {head[:40]!r} and values {values[0][:40]!r}")
+        if len(values) != count:
+            raise ParseError(path, f"field count mismatch for {protocol}:")
+        out[protocol] = [(spec, float(int(values[i]))) for i, spec in picks]
+    return out
+
+
+def select_snmp6(text: str, fields: str) -> Selected:
+    """``parse_snmp6``, filtered by ``fields``, reading only the selected lines' values."""
+    if not _SNMP6_TEXT.fullmatch(text):
+        return _filtered(parse_snmp6(text), fields)
+    tokens = text.split()
+    values = tokens[1::2]
+    return {
+        protocol: [(spec, float(int(values[i]))) for i, spec in picks]
+        for protocol, picks in _snmp6_plan(tuple(tokens[0::2]), fields)
+    }
+
+
 class NetstatCollector(Collector):
     name = "netstat"
     specs = SPECS
@@ -128,22 +204,21 @@ class NetstatCollector(Collector):
         return (NETSTAT, SNMP, SNMP6)
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        stats: Stats = {}
-        for path in (NETSTAT, SNMP):
-            text = snap.require(path)
-            # node_exporter merges whole protocols; the files never share one
-            stats.update(parse_netstat(text, path))
-        text6 = snap.file(SNMP6)
-        if text6 is not None:
-            stats.update(parse_snmp6(text6))
         try:
             re.compile(opts.netstat_fields)
         except re.error as exc:
             raise ParseError("netstat fields option", f"bad regex: {exc}") from None
-        for protocol, fields in stats.items():
-            for field, value in fields.items():
-                if selected(opts.netstat_fields, f"{protocol}_{field}"):
-                    out.add(spec_for(protocol, field), value)
+        fields = opts.netstat_fields
+        stats: Selected = {}
+        for path in (NETSTAT, SNMP):
+            # node_exporter merges whole protocols; the files never share one
+            stats.update(select_netstat(snap.require(path), path, fields))
+        text6 = snap.file(SNMP6)
+        if text6 is not None:
+            stats.update(select_snmp6(text6, fields))
+        for samples in stats.values():
+            for spec, value in samples:
+                out.add(spec, value)
 
 
 COLLECTORS = [NetstatCollector]

@@ -46,6 +46,27 @@ def parse_vmstat(text: str) -> dict[str, float]:
     return out
 
 
+# what the kernel prints: such a text takes the fast path (only the selected fields' values
+# are converted); any other one the slow parse, with its error messages
+_KERNEL_TEXT = re.compile(r"(?:[A-Za-z0-9_]+ -?[0-9]+\n)+", re.ASCII)
+
+
+@functools.lru_cache(maxsize=256)
+def _plan(names: tuple[str, ...], fields: str) -> tuple[tuple[int, Spec], ...]:
+    """(position, family) of the selected fields; a repeated name's last line wins."""
+    last = {name: i for i, name in enumerate(names)}
+    return tuple((i, spec_for(name)) for name, i in last.items() if selected(fields, name))
+
+
+def select_vmstat(text: str, fields: str) -> list[tuple[Spec, float]]:
+    """``parse_vmstat`` filtered by the ``fields`` regex, as (family, value)."""
+    if not _KERNEL_TEXT.fullmatch(text):
+        return [(spec_for(k), v) for k, v in parse_vmstat(text).items() if selected(fields, k)]
+    tokens = text.split()
+    values = tokens[1::2]
+    return [(spec, float(int(values[i]))) for i, spec in _plan(tuple(tokens[0::2]), fields)]
+
+
 class VmstatCollector(Collector):
     name = "vmstat"
     specs = SPECS
@@ -55,15 +76,13 @@ class VmstatCollector(Collector):
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         text = snap.require(PATH)
-        # node_exporter checks every value before filtering, so garbage anywhere fails
-        values = parse_vmstat(text)
         try:
             re.compile(opts.vmstat_fields)
         except re.error as exc:
             raise ParseError("vmstat fields option", f"bad regex: {exc}") from None
-        for field, value in values.items():
-            if selected(opts.vmstat_fields, field):
-                out.add(spec_for(field), value)
+        # node_exporter checks every value before filtering, so garbage anywhere fails
+        for spec, value in select_vmstat(text, opts.vmstat_fields):
+            out.add(spec, value)
 
 
 COLLECTORS = [VmstatCollector]
