@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from math import copysign
 from typing import Literal
 
 from prometheus_client.core import HistogramMetricFamily, Metric
@@ -129,6 +130,19 @@ class Families(Collector):
         for name, hists in other._histograms.items():
             self._histograms.setdefault(name, {}).update(hists)
 
+    def merge_copy(self, other: Families) -> None:
+        """Take ``other``'s samples, leaving ``other`` untouched (it is kept for later)."""
+        mine = self._samples
+        for name, samples in other._samples.items():
+            have = mine.get(name)
+            if have is None:
+                mine[name] = dict(samples)
+                self._specs[name] = other._specs[name]
+            else:
+                have.update(samples)
+        for name, hists in other._histograms.items():
+            self._histograms.setdefault(name, {}).update(hists)
+
     def names(self) -> set[str]:
         return set(self._samples)
 
@@ -199,9 +213,12 @@ class Families(Collector):
                 if prefix is None:
                     prefix = prefixes[key] = _prefix(spec, key)
                 value = samples[key]
-                text = values_get(value) if value else _zero(value)
-                if text is None:
-                    text = _format_value(value)
+                if value:
+                    text = values_get(value)
+                    if text is None:
+                        text = _format_value(value)
+                else:  # 0.0 and -0.0 are one dict key but two texts
+                    text = "0.0" if copysign(1.0, value) > 0 else "-0.0"
                 append(f"{prefix}{text}\n")
         return "".join(out).encode("utf-8")
 

@@ -91,3 +91,29 @@ async def test_concurrent_probes_of_one_host_use_separate_sessions(sshd: Sshd) -
             break
         await asyncio.sleep(0.1)
     assert not _sessions(sshd.user)
+
+
+async def test_aes_gcm_is_preferred_and_a_host_without_it_still_connects(sshd: Sshd) -> None:
+    module = ssh_module()
+    pool = module.transport
+    assert isinstance(pool, SSHPool)
+    try:
+        host = _host(sshd, "cipher")
+        await module.probe(host, 10.0)
+        conn = pool._hosts[host.name].conn
+        assert conn.get_extra_info("send_cipher") == "aes128-gcm@openssh.com"
+    finally:
+        await module.close()
+    # a server that offers only chacha20-poly1305 gets it: a preference, not a requirement
+    with Sshd(extra_config="Ciphers chacha20-poly1305@openssh.com\n") as strict:
+        module = ssh_module()
+        pool = module.transport
+        assert isinstance(pool, SSHPool)
+        try:
+            host = _host(strict, "cipher-strict")
+            result = await module.probe(host, 10.0)
+            assert not result.errors
+            conn = pool._hosts[host.name].conn
+            assert conn.get_extra_info("send_cipher") == "chacha20-poly1305@openssh.com"
+        finally:
+            await module.close()

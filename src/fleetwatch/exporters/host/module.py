@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fleetwatch.errors import ParseError, ProbeError
 from fleetwatch.exporters.families import Spec, catalog
 from fleetwatch.exporters.host.collectors import Collector, all_collectors, select
-from fleetwatch.exporters.host.runner import RUNNER_SPECS, run_collectors
+from fleetwatch.exporters.host.runner import RUNNER_SPECS, Memo, run_collectors
 from fleetwatch.exporters.host.script import Plan, make_plan, new_nonce, parse_output
 from fleetwatch.exporters.host.transport import Transport
 from fleetwatch.exporters.module import ProbeResult
@@ -25,6 +25,8 @@ class HostModule:
         self.transport = transport
         self._selected: dict[tuple[tuple[str, ...], tuple[str, ...]], list[Collector]] = {}
         self._plans: dict[str, tuple[list[Collector], Plan]] = {}
+        #: per target: the last outcome of collectors whose inputs rarely change
+        self._memos: dict[str, Memo] = {}
 
     def specs(self) -> list[Spec]:
         return catalog([*RUNNER_SPECS, *(s for c in all_collectors() for s in c.specs)])
@@ -52,7 +54,8 @@ class HostModule:
             snap = parse_output(raw, nonce)
         except ParseError as exc:
             raise ProbeError(host.name, "bad_output", str(exc)) from None
-        return run_collectors(collectors, snap, host.options, host.name)
+        memo = self._memos.setdefault(host.name, {})
+        return run_collectors(collectors, snap, host.options, host.name, memo)
 
     async def close(self) -> None:
         await self.transport.close()

@@ -80,6 +80,13 @@ class Collector(ABC):
         """
         return {}
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...] | None:
+        """Everything ``collect`` reads from ``snap``, for a collector whose sources rarely
+        change between probes (sysfs attributes, os-release, mounts): while they compare equal
+        to the last probe's of the same target, the runner reuses that probe's result instead
+        of parsing again.  None (the default): collect every time."""
+        return None
+
     @abstractmethod
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         """Turn the snapshot into samples of ``specs``."""

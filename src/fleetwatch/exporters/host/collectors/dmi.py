@@ -60,6 +60,9 @@ class DmiCollector(Collector):
         # the directory itself too: read as a file it shows up (empty) exactly when it exists
         return (DMI_ID, *(f"{DMI_ID}/{name}" for name in FILES.values()))
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        return (snap.file(DMI_ID), *snap.under(DMI_ID + "/"))
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         if snap.file(DMI_ID) is None:
             raise NoData(DMI_ID)

@@ -78,8 +78,11 @@ class EdacCollector(Collector):
             f"{MC}/mc[0-9]*/csrow[0-9]*/ue_count",
         )
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        return tuple(snap.under(MC + "/"))
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
-        files = {p: t for p, t in snap.files.items() if p.startswith(MC + "/")}
+        files = {f"{MC}/{rest}": text for rest, text in snap.under(MC + "/")}
         for mc, counts, csrows in parse_edac(files):
             out.add(CE, counts["ce_count"], mc)
             out.add(CSROW_CE, counts["ce_noinfo_count"], mc, "unknown")

@@ -175,6 +175,10 @@ class FilesystemCollector(Collector):
     def commands(self, opts: Options) -> dict[str, str]:
         return {CMD: statfs_snippet(opts)}
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        # statfs' free counts move with every write: a hit on quiet file systems only
+        return (snap.file(MOUNTS), snap.file(MOUNTS_FALLBACK), snap.command(CMD))
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         source = MOUNTS
         text = snap.file(MOUNTS)

@@ -73,6 +73,9 @@ class NetclassCollector(Collector):
     def files(self, opts: Options) -> tuple[str, ...]:
         return tuple(f"{SYS_NET}/*/{attr}" for attr in ATTRIBUTES)
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        return tuple(snap.under(SYS_NET + "/"))
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         for dev, attrs in attributes(snap, SYS_NET, ATTRIBUTES).items():
             numbers, strings = parse_iface(dev, attrs)

@@ -96,6 +96,9 @@ class OsReleaseCollector(Collector):
     def files(self, opts: Options) -> tuple[str, ...]:
         return PATHS
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        return tuple(snap.file(path) for path in PATHS)
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         for path in PATHS:
             text = snap.file(path)

@@ -95,6 +95,9 @@ class PowerSupplyCollector(Collector):
     def files(self, opts: Options) -> tuple[str, ...]:
         return (f"{SYS_PS}/*/*",)
 
+    def inputs(self, snap: Snapshot, opts: Options) -> tuple[object, ...]:
+        return tuple(snap.under(SYS_PS + "/"))
+
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         wanted = (*NUMERIC, *INFO_KEYS)
         for supply, attrs in attributes(snap, SYS_PS, wanted).items():
