@@ -197,14 +197,18 @@ class Families(Collector):
         for name in sorted(self._samples):
             spec = specs[name]
             head = _HEADS.get(name)
-            if head is None or head[0] is not spec:
+            if head is None or (head[0] is not spec and head[0] != spec):
                 head = _HEADS[name] = (spec, _head(spec))
             append(head[1])
             if spec.type == "histogram":
                 _render_histograms(spec, self._histograms.get(name, {}), out)
                 continue
             cached = _PREFIXES.get(name)
-            if cached is None or cached[0] is not spec or len(cached[1]) > _CACHE_MAX:
+            if (
+                cached is None
+                or (cached[0] is not spec and cached[0] != spec)  # equal specs share them
+                or len(cached[1]) > _CACHE_MAX
+            ):
                 cached = _PREFIXES[name] = (spec, {})
             prefixes = cached[1]
             samples = self._samples[name]
@@ -270,7 +274,7 @@ def _text(value: float) -> str:
 
 _CACHE_MAX = 50_000
 # keyed by family name (a str hashes once; a frozen dataclass hashes its fields every time),
-# valid for the very Spec object that made them
+# valid for a Spec equal to the one that made them
 _HEADS: dict[str, tuple[Spec, str]] = {}
 _PREFIXES: dict[str, tuple[Spec, dict[tuple[str, ...], str]]] = {}
 _VALUES: dict[float, str] = {}

@@ -11,6 +11,7 @@ node_exporter uses its own ``os.Getpagesize()``, which on the monitored host its
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -55,6 +56,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_]+$")
 _NUMBER = re.compile(r"^-?[0-9]+$")
 
 
+@functools.lru_cache(maxsize=1024)
 def spec_for(protocol: str, state: str) -> Spec:
     return gauge(
         f"node_sockstat_{protocol}_{state}",
