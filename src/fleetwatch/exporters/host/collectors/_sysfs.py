@@ -18,6 +18,7 @@ from fleetwatch.exporters.host.snapshot import Snapshot
 _GO_INT = re.compile(r"[+-]?(?:0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO]?[0-7]+|[1-9][0-9]*|0)")
 _UINT = re.compile(r"[0-9]+")
 _INT64 = 1 << 63
+_UINT64 = 1 << 64
 
 
 def sysfs_value(text: str | None) -> str | None:
@@ -60,6 +61,16 @@ def uint(value: str, source: str) -> int:
     if not _UINT.fullmatch(value) or int(value) >= 1 << 64:
         raise ParseError(source, f"not an unsigned integer: {value[:40]!r}")
     return int(value)
+
+
+def uints(fields: list[str]) -> list[int] | None:
+    """The fields as unsigned 64-bit integers when every one is plain ASCII digits (one C-level
+    check for a whole line of counters); None otherwise: ``uint`` then says which is wrong."""
+    joined = "".join(fields)
+    if not (joined.isdigit() and joined.isascii()):
+        return None
+    numbers = list(map(int, fields))
+    return numbers if not numbers or max(numbers) < _UINT64 else None
 
 
 @functools.lru_cache(maxsize=64)

@@ -14,6 +14,7 @@ import re
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, counter, gauge
+from fleetwatch.exporters.host.collectors._sysfs import uints
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -58,17 +59,20 @@ def parse_cpu_times(text: str) -> dict[str, tuple[float, ...]]:
     """Seconds per CPU number: 10 values, user .. guest_nice (absent columns are 0)."""
     out: dict[str, tuple[float, ...]] = {}
     for line in text.splitlines():
-        fields = line.split()
-        if not fields:
+        first = line.split(None, 1)  # the intr line has hundreds of fields: split it no further
+        if not first:
             continue
-        m = _CPU_LINE.match(fields[0])
+        m = _CPU_LINE.match(first[0])
         if m is None:
             continue
-        values = fields[1:11]
+        values = line.split()[1:11]
         # user, nice, system and idle exist on every kernel; later columns came with 2.6.x
-        if len(values) < 4 or not all(_NUMBER.match(v) for v in values):
-            raise ParseError(STAT, f"bad cpu line: {line[:80]!r}")
-        ticks = [int(v) / USER_HZ for v in values]
+        numbers = uints(values) if len(values) >= 4 else None
+        if numbers is None:
+            if len(values) < 4 or not all(_NUMBER.match(v) for v in values):
+                raise ParseError(STAT, f"bad cpu line: {line[:80]!r}")
+            numbers = [int(v) for v in values]
+        ticks = [n / USER_HZ for n in numbers]
         ticks += [0.0] * (10 - len(ticks))
         out[str(int(m.group(1)))] = tuple(ticks)
     if not out:

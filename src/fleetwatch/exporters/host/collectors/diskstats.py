@@ -7,11 +7,12 @@ node_disk_info{device="vda",major="254",minor="0",model="",path="",revision="",s
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, counter, gauge
-from fleetwatch.exporters.host.collectors._sysfs import option_regex, uint
+from fleetwatch.exporters.host.collectors._sysfs import option_regex, uint, uints
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -81,22 +82,29 @@ class DiskStats:
 def parse_diskstats(text: str) -> list[DiskStats]:
     """The devices of /proc/diskstats; lines with fewer than 11 values are skipped (procfs)."""
     disks = []
+    width = 3 + len(COLUMNS)
     for line in text.splitlines():
         fields = line.split()
         if not fields:
             continue
         if len(fields) < 3:
             raise ParseError(PATH, f"short line: {line[:80]!r}")
-        major, minor = uint(fields[0], PATH), uint(fields[1], PATH)
-        values = tuple(uint(f, PATH) for f in fields[3 : 3 + len(COLUMNS)])
+        numbers = uints([fields[0], fields[1], *fields[3:width]])
+        if numbers is not None:
+            major, minor, values = numbers[0], numbers[1], tuple(numbers[2:])
+        else:
+            major, minor = uint(fields[0], PATH), uint(fields[1], PATH)
+            values = tuple(uint(f, PATH) for f in fields[3:width])
         if len(values) < 11:
             continue
         disks.append(DiskStats(major, minor, fields[2], values))
     return disks
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_udev(text: str) -> dict[str, str]:
-    """The ``E:KEY=VALUE`` device properties of a udev database file."""
+    """The ``E:KEY=VALUE`` device properties of a udev database file (cached: the same few
+    files come back unchanged on every probe; callers only read the dict)."""
     props: dict[str, str] = {}
     for line in text.splitlines():
         if line.startswith("E:"):

@@ -16,7 +16,13 @@ import re
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, counter
-from fleetwatch.exporters.host.collectors._sysfs import attributes, option_regex, sysfs_value, uint
+from fleetwatch.exporters.host.collectors._sysfs import (
+    attributes,
+    option_regex,
+    sysfs_value,
+    uint,
+    uints,
+)
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -65,7 +71,10 @@ def parse_netdev(text: str) -> dict[str, dict[str, int]]:
         values = m.group(2).lstrip(" ").split()
         if len(values) != len(keys):
             raise ParseError(PATH, f"expected {len(keys)} values, got {len(values)}")
-        stats[m.group(1)] = {k: uint(v, PATH) for k, v in zip(keys, values, strict=True)}
+        numbers = uints(values)
+        if numbers is None:
+            numbers = [uint(v, PATH) for v in values]
+        stats[m.group(1)] = dict(zip(keys, numbers, strict=True))
     return stats
 
 

@@ -33,7 +33,7 @@ def parse_stat(text: str) -> dict[str, int]:
     """The values of the ``intr``, ``ctxt``, ``btime``, ``processes`` and ``procs_*`` lines."""
     values: dict[str, int] = {}
     for line in text.splitlines():
-        fields = line.split()
+        fields = line.split(None, 2)  # the first two: the intr line has hundreds more
         if len(fields) < 2 or fields[0] not in FIELDS:
             continue
         if not _NUMBER.match(fields[1]):
