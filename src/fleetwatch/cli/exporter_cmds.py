@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -54,13 +55,22 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 @config_option
 @click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to serve on.")
 @click.option("--max-concurrency", default=64, show_default=True, help="Probes running at once.")
-def exporter(config: str | None, listen: str, max_concurrency: int) -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0, max=64),
+    default=None,
+    help="Processes that parse host answers, so that one exporter uses several cores "
+    "(0: in the exporter's own process). Default: 2 on a machine with 2 cores or more, else 0.",
+)
+def exporter(config: str | None, listen: str, max_concurrency: int, workers: int | None) -> None:
     """Serve /metrics and the multi-target /probe?target=NAME&module=M endpoint."""
     from fleetwatch.exporters.server import Exporter, run_forever
 
     inventory = load(config)
     host, port = parse_listen(listen)
-    exp = Exporter(inventory, max_concurrency=max_concurrency)
+    if workers is None:
+        workers = 2 if (os.cpu_count() or 1) >= 2 else 0
+    exp = Exporter(inventory, max_concurrency=max_concurrency, workers=workers)
     base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     click.echo(f"fleetwatch exporter on {base} (inventory: {inventory.path})")
     click.echo(f"  own metrics:  {base}/metrics")

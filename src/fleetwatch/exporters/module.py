@@ -23,6 +23,13 @@ class ProbeResult:
     errors: dict[str, str] = field(default_factory=dict)
     #: parts whose source is absent on the target (not errors; success 0 as node_exporter)
     absent: list[str] = field(default_factory=list)
+    #: the exposition, when it was rendered elsewhere (a parse worker); ``families`` is then
+    #: empty
+    body: bytes | None = None
+
+    def exposition(self) -> bytes:
+        """The text exposition format of the samples."""
+        return self.body if self.body is not None else self.families.render()
 
 
 class Module(Protocol):

@@ -17,6 +17,7 @@ from fleetwatch.exporters.module import Module, ProbeResult
 from fleetwatch.exporters.selfmetrics import SelfMetrics
 
 if TYPE_CHECKING:
+    from fleetwatch.exporters.host.workers import ParseWorkers
     from fleetwatch.inventory import Inventory
 
 log = logging.getLogger(__name__)
@@ -51,11 +52,14 @@ def _check_module(name: str) -> None:
 class Exporter:
     """Targets from an inventory, probed through lazily created modules."""
 
-    def __init__(self, inventory: Inventory, max_concurrency: int = 64) -> None:
+    def __init__(self, inventory: Inventory, max_concurrency: int = 64, workers: int = 0) -> None:
         self.inventory = inventory
         self.max_concurrency = max_concurrency
         self.targets = inventory.targets()
         self._modules: dict[str, Module] = {}
+        #: processes that parse host answers (0: this process); see exporters.host.workers
+        self.workers = workers
+        self._parse_workers: ParseWorkers | None = None
         used = sorted({m for h in self.targets.values() for m in h.modules})
         self.metrics = SelfMetrics(used, self._pool_sizes)
 
@@ -67,6 +71,14 @@ class Exporter:
         if mod is None:
             _check_module(name)
             mod = self._modules[name] = registry.create(name)
+            if self.workers > 0 and name in registry.HOST_MODULES:
+                from fleetwatch.exporters.host.module import HostModule
+                from fleetwatch.exporters.host.workers import ParseWorkers
+
+                if self._parse_workers is None:
+                    self._parse_workers = ParseWorkers(self.workers)
+                assert isinstance(mod, HostModule)
+                mod.offload = self._parse_workers
         return mod
 
     def resolve(self, target: str, module: str | None) -> tuple[str, str]:
@@ -108,6 +120,8 @@ class Exporter:
     async def close(self) -> None:
         for mod in self._modules.values():
             await mod.close()
+        if self._parse_workers is not None:
+            await self._parse_workers.close()
 
     # HTTP -----------------------------------------------------------------------------------
 
@@ -144,8 +158,7 @@ class Exporter:
         except ProbeError as exc:
             log.warning("%s", exc)
             return web.Response(status=503, text=f"{exc}\n")
-        body = result.families.render()
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+        return web.Response(body=result.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def _index(self, request: web.Request) -> web.Response:
         rows = "".join(

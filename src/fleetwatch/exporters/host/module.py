@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from fleetwatch.errors import ParseError, ProbeError
@@ -13,6 +14,7 @@ from fleetwatch.exporters.host.transport import Transport
 from fleetwatch.exporters.module import ProbeResult
 
 if TYPE_CHECKING:
+    from fleetwatch.exporters.host.workers import ParseWorkers
     from fleetwatch.inventory import Host, Service
 
 
@@ -27,6 +29,8 @@ class HostModule:
         self._plans: dict[str, tuple[list[Collector], Plan]] = {}
         #: per target: the last outcome of collectors whose inputs rarely change
         self._memos: dict[str, Memo] = {}
+        #: worker processes that parse answers (set by the exporter), else this process
+        self.offload: ParseWorkers | None = None
 
     def specs(self) -> list[Spec]:
         return catalog([*RUNNER_SPECS, *(s for c in all_collectors() for s in c.specs)])
@@ -49,7 +53,19 @@ class HostModule:
         if cached is None or cached[0] is not collectors or cached[1].opts != host.options:
             cached = self._plans[host.name] = (collectors, make_plan(collectors, host.options))
         nonce = new_nonce()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
         raw = await self.transport.run(host, cached[1], nonce, timeout)
+        if self.offload is not None:
+            left = max(deadline - loop.time(), 0.001)
+            try:
+                return await asyncio.wait_for(
+                    self.offload.collect(raw, nonce, host.name, collectors, host.options), left
+                )
+            except TimeoutError:
+                raise ProbeError(
+                    host.name, "timeout", f"answer not parsed within {timeout:.1f}s"
+                ) from None
         try:
             snap = parse_output(raw, nonce)
         except ParseError as exc:
