@@ -137,10 +137,10 @@ def cpu_seconds(pid: int | None = None) -> float:
     return (int(stat[11]) + int(stat[12])) / tick
 
 
-def process_cpu() -> dict[int, tuple[str, float]]:
-    """(command name, CPU seconds) of every live process."""
+def process_cpu() -> dict[int, tuple[str, float, int]]:
+    """(command name, CPU seconds, parent pid) of every live process."""
     tick = os.sysconf("SC_CLK_TCK")
-    out: dict[int, tuple[str, float]] = {}
+    out: dict[int, tuple[str, float, int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -150,20 +150,24 @@ def process_cpu() -> dict[int, tuple[str, float]]:
             continue
         comm = text[text.index("(") + 1 : text.rindex(")")]
         fields = text.rsplit(")", 1)[1].split()
-        out[int(entry.name)] = (comm, (int(fields[11]) + int(fields[12])) / tick)
+        out[int(entry.name)] = (comm, (int(fields[11]) + int(fields[12])) / tick, int(fields[1]))
     return out
 
 
 def cpu_by_part(
-    before: dict[int, tuple[str, float]], after: dict[int, tuple[str, float]], exporter: int
+    before: dict[int, tuple[str, float, int]],
+    after: dict[int, tuple[str, float, int]],
+    exporter: int,
 ) -> dict[str, float]:
     """CPU seconds spent between two snapshots, by part of the probe path."""
     parts: dict[str, float] = {}
     me = os.getpid()
-    for pid, (comm, cpu) in after.items():
-        used = cpu - before.get(pid, (comm, 0.0))[1]
+    for pid, (comm, cpu, ppid) in after.items():
+        used = cpu - before.get(pid, (comm, 0.0, 0))[1]
         if pid == exporter:
             part = "exporter"
+        elif ppid == exporter:
+            part = "parse workers"
         elif pid == me:
             part = "load generator"
         elif comm == "sshd":
@@ -174,6 +178,10 @@ def cpu_by_part(
             part = "other"
         parts[part] = parts.get(part, 0.0) + used
     return parts
+
+
+def children(pid: int) -> list[int]:
+    return [p for p, (_, _, ppid) in process_cpu().items() if ppid == pid]
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -257,7 +265,11 @@ def main() -> None:
                         for k, v in sorted(parts.items(), key=lambda kv: -kv[1])
                     )
                 )
-            print(f"exporter peak RSS {peak_rss_mib(proc.pid):.1f} MiB")
+            workers = [peak_rss_mib(p) for p in children(proc.pid)]
+            print(
+                f"exporter peak RSS {peak_rss_mib(proc.pid):.1f} MiB, its {len(workers)} parse "
+                f"workers {sum(workers):.1f} MiB"
+            )
         finally:
             proc.terminate()
             proc.wait(10)
