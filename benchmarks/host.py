@@ -8,6 +8,7 @@ Prints (never asserts):
   exporter's HTTP endpoint, with the exporter's peak RSS.
 
 Usage: python -m benchmarks.host [--targets 200] [--concurrency 20] [--seconds 10] [--samples 200]
+                                 [--workers N]   (the exporter's --workers; default its own)
 """
 
 from __future__ import annotations
@@ -197,6 +198,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--workers", type=int, default=None, help="exporter --workers (its default)")
     args = ap.parse_args()
     require("/usr/sbin/sshd", "prometheus-node-exporter", users=["fwtest"], root=True)
 
@@ -228,6 +230,7 @@ def main() -> None:
                 f"127.0.0.1:{port}",
                 "--max-concurrency",
                 str(args.concurrency * 2),
+                *(["--workers", str(args.workers)] if args.workers is not None else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
