@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from fleetwatch import __version__
+from fleetwatch import LOG_FORMAT, __version__
 from fleetwatch.errors import FleetwatchError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,7 +32,7 @@ class FleetwatchGroup(click.Group):
 def cli(verbose: int) -> None:
     """Agentless fleet monitoring: node_exporter-compatible exporters and monitoring as code."""
     level = logging.WARNING - 10 * min(verbose, 2)
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=LOG_FORMAT)
 
 
 def _register() -> None:

@@ -27,6 +27,7 @@ import struct
 import sys
 from typing import TYPE_CHECKING, BinaryIO
 
+from fleetwatch import LOG_FORMAT
 from fleetwatch.errors import ParseError, ProbeError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors import all_collectors
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _LENGTH = struct.Struct("!I")
 
 #: a request: raw answer, nonce, target name, collector names, options
