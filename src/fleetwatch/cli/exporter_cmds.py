@@ -105,7 +105,7 @@ def probe(target: str, module: str | None, config: str | None, timeout: float) -
             await exp.close()
         for source, reason in sorted(result.errors.items()):
             click.echo(f"# {source} failed: {reason}", err=True)
-        return result.families.render()
+        return result.exposition()
 
     sys.stdout.buffer.write(asyncio.run(once()))
 

@@ -68,10 +68,10 @@ def families(inspect: str, stats: str | None, layout: cad.CgroupLayout) -> Famil
     entries = {e["Id"]: e for e in load("v1_list.json")}
     doc = load(inspect)
     lab = cad.container_labels(entries.get(doc["Id"], {"Id": doc["Id"]}), doc, layout)
-    cad.add_state(fams, lab, entries.get(doc["Id"], {}), doc)
+    cad.add_state(fams, lab, entries.get(doc["Id"], {}), doc, now=1795968000.7)
     quota = cad.add_spec(fams, lab, doc)
     if stats is not None:
-        cad.add_usage(fams, lab, load(stats), has_quota=quota, now=1795968000.7)
+        cad.add_usage(fams, lab, load(stats), has_quota=quota)
     return fams
 
 
@@ -117,6 +117,14 @@ def test_v1_capture_of_a_cpu_burner() -> None:
     assert not fams.samples("container_fs_reads_bytes_total")
 
 
+def test_a_container_without_stats_is_still_seen() -> None:
+    # stats failed or timed out for it (restarting, OOM-killed): cAdvisor still reports
+    # container_last_seen for every container it lists, and so do we
+    fams = families("v1_inspect_web.json", None, cad.CgroupLayout())
+    assert fams.get("container_last_seen", WEB) == 1795968000
+    assert fams.get("container_cpu_usage_seconds_total", {**WEB, "cpu": "total"}) is None
+
+
 def test_v1_page_cache_swap_network_and_block_io() -> None:
     fams = families("v1_inspect_web.json", "v1_stats_io.json", cad.CgroupLayout())
     assert fams.get("container_memory_usage_bytes", WEB) == 50 * MIB
@@ -146,7 +154,7 @@ def test_device_names_come_from_the_resolver() -> None:
     lab = tuple(WEB[k] for k in cad.BASE)
     names = {(8, 0): "/dev/sda", (253, 1): "/dev/dm-1"}
     cad.add_usage(
-        fams, lab, load("v1_stats_io.json"), has_quota=False, now=0.0,
+        fams, lab, load("v1_stats_io.json"), has_quota=False,
         device_name=lambda a, b: names[(a, b)],
     )  # fmt: skip
     assert {s[0]["device"] for s in fams.samples("container_fs_reads_bytes_total")} == set(
@@ -237,7 +245,7 @@ def test_times() -> None:
 )
 def test_garbage_is_a_parse_error(stats: dict[str, Any]) -> None:
     with pytest.raises(ParseError):
-        cad.add_usage(Families(), tuple(WEB.values()), stats, has_quota=True, now=0.0)
+        cad.add_usage(Families(), tuple(WEB.values()), stats, has_quota=True)
 
 
 def test_unlimited_memory_is_zero_as_cadvisor() -> None:

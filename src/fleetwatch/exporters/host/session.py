@@ -32,11 +32,18 @@ class Session:
 
     @classmethod
     async def open(cls, conn: Any, interpreter: Interpreter, target: str) -> Session:
+        """A session on an SSH connection (asyncssh)."""
         import asyncssh
 
         process = await conn.create_process(
             session_command(interpreter), stderr=asyncssh.DEVNULL, encoding=None
         )
+        return await cls.start(process, target)
+
+    @classmethod
+    async def start(cls, process: Any, target: str) -> Session:
+        """A session on a started session program: waits for its ready line.  ``process``
+        has ``stdin.write(bytes)``, ``await stdout.read(n)`` and ``close()``."""
         session = cls(process, "sh", target)
         no_start = "no start marker in the output (not a POSIX shell?)"
         try:

@@ -7,9 +7,10 @@ import contextlib
 from typing import TYPE_CHECKING, Protocol
 
 from fleetwatch.errors import ProbeError
-from fleetwatch.exporters.host.script import Plan, plan_script
+from fleetwatch.exporters.host.script import Plan
 
 if TYPE_CHECKING:
+    from fleetwatch.exporters.host.session import Session
     from fleetwatch.inventory import Host
 
 #: a host printing more than this in one collection is broken or hostile
@@ -40,36 +41,96 @@ async def read_capped(stream: asyncio.StreamReader, target: str) -> bytes:
         chunks.append(chunk)
 
 
-class LocalTransport:
-    """Runs the POSIX script with this machine's /bin/sh: the same parsers on local files."""
+class _LocalProcess:
+    """A local child process with the interface Session uses on an SSH channel."""
 
-    async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
+    def __init__(self, proc: asyncio.subprocess.Process) -> None:
+        self.proc = proc
+        self.stdin = proc.stdin
+        self.stdout = proc.stdout
+
+    def close(self) -> None:
+        if self.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.proc.kill()
+
+
+class LocalTransport:
+    """This machine's own files through the same session program as over SSH (a perl loop,
+    else sh: ``agent.session_command``), run as a child of the exporter and kept across
+    probes; a session that fails is replaced."""
+
+    def __init__(self) -> None:
+        self._idle: list[Session] = []
+        self._procs: set[_LocalProcess] = set()
+
+    async def _open(self, target: str) -> Session:
+        from fleetwatch.exporters.host.agent import session_command
+        from fleetwatch.exporters.host.session import Session
+
         proc = await asyncio.create_subprocess_exec(
             "/bin/sh",
             "-c",
-            plan_script(plan, nonce),
-            stdin=asyncio.subprocess.DEVNULL,
+            session_command("auto"),
+            stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             start_new_session=True,
+            limit=MAX_OUTPUT_BYTES,
         )
-        assert proc.stdout is not None
+        process = _LocalProcess(proc)
+        self._procs.add(process)
+        proc_done = asyncio.ensure_future(proc.wait())
+        proc_done.add_done_callback(lambda _: self._procs.discard(process))
+        return await Session.start(process, target)
+
+    async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
+        from fleetwatch.exporters.host.session import SessionGone  # it imports this module
+
         try:
-            out = await asyncio.wait_for(read_capped(proc.stdout, host.name), timeout)
-            await asyncio.wait_for(proc.wait(), max(timeout, 0.1))
+            async with asyncio.timeout(timeout):
+                for attempt in (1, 2):
+                    session = self._idle.pop() if self._idle else None
+                    reused = session is not None
+                    try:
+                        if session is None:
+                            session = await self._open(host.name)
+                        raw = await session.collect(plan, nonce)
+                    except SessionGone:
+                        if session is not None:
+                            session.close()
+                        if not reused or attempt == 2:
+                            raise ProbeError(
+                                host.name, "bad_output", "the local session ended"
+                            ) from None
+                        continue  # a kept session that died since: one new one
+                    except BaseException:
+                        if session is not None:
+                            session.close()
+                        raise
+                    if len(self._idle) < _KEPT:
+                        self._idle.append(session)
+                    else:
+                        session.close()
+                    return raw
         except TimeoutError:
             raise ProbeError(
                 host.name, "timeout", f"local collection exceeded {timeout:.1f}s"
             ) from None
-        finally:
-            if proc.returncode is None:
-                with contextlib.suppress(ProcessLookupError):
-                    proc.kill()
-                await proc.wait()
-        return out.decode("utf-8", errors="replace")
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
-        return None
+        for session in self._idle:
+            session.close()
+        self._idle.clear()
+        for process in list(self._procs):
+            process.close()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(process.proc.wait(), 5)
 
     def pool_size(self) -> int:
         return 0
+
+
+#: sessions kept for this machine (probes of several local targets may overlap)
+_KEPT = 4

@@ -289,9 +289,16 @@ def add_spec(fams: Families, labels: tuple[str, ...], inspect: Mapping[str, Any]
 
 
 def add_state(
-    fams: Families, labels: tuple[str, ...], entry: Mapping[str, Any], inspect: Mapping[str, Any]
+    fams: Families,
+    labels: tuple[str, ...],
+    entry: Mapping[str, Any],
+    inspect: Mapping[str, Any],
+    *,
+    now: float,
 ) -> str:
-    """fleetwatch's restart, state and OOM series; returns the state."""
+    """``container_last_seen`` (every container listed, as cAdvisor: stats or not) and
+    fleetwatch's restart, state and OOM series; returns the state."""
+    fams.add(LAST_SEEN, float(int(now)), *labels)
     state = as_object(inspect.get("State"), "State")
     status = (_str(state, "Status") or _str(entry, "State")).lower()
     for name in STATES:
@@ -371,12 +378,10 @@ def add_usage(
     stats: Mapping[str, Any],
     *,
     has_quota: bool,
-    now: float,
     device_name: DeviceNamer = major_minor,
 ) -> None:
     """The usage series of one stats answer (``one_shot``: no ``precpu_stats`` needed, every
     CPU series is a cumulative counter)."""
-    fams.add(LAST_SEEN, float(int(now)), *labels)
     cpu = as_object(stats.get("cpu_stats"), "cpu_stats")
     usage = as_object(cpu.get("cpu_usage"), "cpu_stats.cpu_usage")
     total = _num(usage, "total_usage", "cpu_usage")

@@ -254,7 +254,7 @@ def _emit(
         doc = cad.as_object(inspect, "inspect")
         labels = cad.container_labels(entry, doc, engine.layout)
         part = Families()
-        cad.add_state(part, labels, entry, doc)
+        cad.add_state(part, labels, entry, doc, now=now)
         has_quota = cad.add_spec(part, labels, doc)
     except ParseError as exc:
         return [("inspect", f"bad_response: {exc}")]
@@ -267,9 +267,8 @@ def _emit(
             doc = cad.as_object(stats, "stats")
             if cad.parse_time(doc.get("read"), "read") is not None:  # zero: it just stopped
                 usage = Families()
-                cad.add_usage(
-                    usage, labels, doc, has_quota=has_quota, now=now, device_name=engine.device_name
-                )
+                device_name = engine.device_name
+                cad.add_usage(usage, labels, doc, has_quota=has_quota, device_name=device_name)
                 out.merge(usage)
         except ParseError as exc:
             failures.append(("stats", f"bad_response: {exc}"))
