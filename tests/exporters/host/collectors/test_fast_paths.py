@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -128,28 +129,26 @@ def test_real_texts_take_the_fast_path_and_agree() -> None:
     assert len(fast[1]) == len(TEXTS["meminfo"].splitlines())
 
 
-@given(_EDITS, st.sampled_from(["netstat", "snmp"]), st.sampled_from(NETSTAT_FIELDS))
-@settings(max_examples=300, deadline=None)
-def test_edited_netstat_texts_agree(edits, name, fields) -> None:
-    text, path = edit(TEXTS[name], edits), f"/proc/net/{name}"
-    fast = _as_names(_outcome(netstat.select_netstat, text, path, fields))
-    assert fast == _as_names(_outcome(slow_netstat, text, path, fields))
+# (source text, fast path, slow path, field regexes), each called (text, *extra, fields)
+PAIRS = {
+    "netstat": ("netstat", netstat.select_netstat, slow_netstat, ("/proc/net/netstat",)),
+    "snmp": ("snmp", netstat.select_netstat, slow_netstat, ("/proc/net/snmp",)),
+    "snmp6": ("snmp6", netstat.select_snmp6, slow_snmp6, ()),
+    "vmstat": ("vmstat", vmstat.select_vmstat, slow_vmstat, ()),
+}
+FIELDS = {"netstat": NETSTAT_FIELDS, "snmp": NETSTAT_FIELDS, "snmp6": NETSTAT_FIELDS}
 
 
-@given(_EDITS, st.sampled_from(NETSTAT_FIELDS))
+@pytest.mark.parametrize("name", sorted(PAIRS))
+@given(edits=_EDITS, pick=st.integers(0, 10))
 @settings(max_examples=200, deadline=None)
-def test_edited_snmp6_texts_agree(edits, fields) -> None:
-    text = edit(TEXTS["snmp6"], edits)
-    fast = _as_names(_outcome(netstat.select_snmp6, text, fields))
-    assert fast == _as_names(_outcome(slow_snmp6, text, fields))
-
-
-@given(_EDITS, st.sampled_from(VMSTAT_FIELDS))
-@settings(max_examples=200, deadline=None)
-def test_edited_vmstat_texts_agree(edits, fields) -> None:
-    text = edit(TEXTS["vmstat"], edits)
-    fast = _as_names(_outcome(vmstat.select_vmstat, text, fields))
-    assert fast == _as_names(_outcome(slow_vmstat, text, fields))
+def test_edited_texts_agree(name: str, edits, pick: int) -> None:
+    source, fast_fn, slow_fn, extra = PAIRS[name]
+    choices = FIELDS.get(name, VMSTAT_FIELDS)
+    fields = choices[pick % len(choices)]
+    text = edit(TEXTS[source], edits)
+    fast = _as_names(_outcome(fast_fn, text, *extra, fields))
+    assert fast == _as_names(_outcome(slow_fn, text, *extra, fields))
 
 
 @given(_EDITS)
