@@ -17,6 +17,9 @@ from fleetwatch.exporters.host.script import Plan, marker
 from fleetwatch.exporters.host.transport import MAX_OUTPUT_BYTES
 from fleetwatch.inventory.model import Interpreter
 
+#: collection sessions kept per host (SSH connection, or this machine for ``local``)
+SESSIONS_PER_HOST = 4
+
 
 class SessionGone(ConnectionError):
     """The session ended before answering a request at all (it may be retried once)."""

@@ -22,7 +22,7 @@ import asyncssh
 
 from fleetwatch.errors import ProbeError
 from fleetwatch.exporters.host.script import Plan
-from fleetwatch.exporters.host.session import Session, SessionGone
+from fleetwatch.exporters.host.session import SESSIONS_PER_HOST, Session, SessionGone
 from fleetwatch.inventory.model import Interpreter
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ _STALE = (
     ConnectionResetError,
     SessionGone,
 )
-_PER_HOST = 4
 _PERL_GIVE_UP = 2
 _BACKOFF_START = 0.1
 _BACKOFF_MAX = 2.0
@@ -81,7 +80,7 @@ PREFERRED_CIPHERS = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
 @dataclass
 class _HostState:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(_PER_HOST))
+    sem: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(SESSIONS_PER_HOST))
     conn: Any = None
     idle: list[Session] = field(default_factory=list)
     #: answers cut short by perl sessions in a row; at _PERL_GIVE_UP the host gets sh sessions
@@ -154,7 +153,7 @@ class SSHPool:
                 raise
             if session.kind == "perl":
                 state.perl_failures = 0
-            if state.conn is conn and len(state.idle) < _PER_HOST:
+            if state.conn is conn and len(state.idle) < SESSIONS_PER_HOST:
                 state.idle.append(session)
             else:
                 session.close()

@@ -85,7 +85,8 @@ class LocalTransport:
         return await Session.start(process, target)
 
     async def run(self, host: Host, plan: Plan, nonce: str, timeout: float) -> str:
-        from fleetwatch.exporters.host.session import SessionGone  # it imports this module
+        # session.py imports this module: import it here
+        from fleetwatch.exporters.host.session import SESSIONS_PER_HOST, SessionGone
 
         try:
             async with asyncio.timeout(timeout):
@@ -108,7 +109,7 @@ class LocalTransport:
                         if session is not None:
                             session.close()
                         raise
-                    if len(self._idle) < _KEPT:
+                    if len(self._idle) < SESSIONS_PER_HOST:
                         self._idle.append(session)
                     else:
                         session.close()
@@ -130,7 +131,3 @@ class LocalTransport:
 
     def pool_size(self) -> int:
         return 0
-
-
-#: sessions kept for this machine (probes of several local targets may overlap)
-_KEPT = 4
