@@ -101,6 +101,24 @@ async def test_failing_host_is_503_with_one_line_and_counted(client: TestClient)
     assert outcomes[("ssh", "failure")] == 1
 
 
+async def test_own_series_exist_before_the_first_probe(client: TestClient) -> None:
+    # a dashboard's rate() over them needs two scrapes: the first must already carry them
+    metrics = _families(await (await client.get("/metrics")).text())
+    buckets = {
+        (s.labels["module"], s.labels["le"]): s.value
+        for s in metrics["fleetwatch_probe_duration_seconds"]
+        if s.name.endswith("_bucket")
+    }
+    assert buckets[("local", "+Inf")] == 0
+    assert buckets[("ssh", "0.1")] == 0
+    outcomes = {
+        (s.labels["module"], s.labels["outcome"])
+        for s in metrics["fleetwatch_probes"]
+        if s.name.endswith("_total")
+    }
+    assert outcomes == {(m, o) for m in ("local", "ssh") for o in ("success", "failure")}
+
+
 @pytest.mark.parametrize(
     ("header", "expected"),
     [(None, DEFAULT_TIMEOUT), ("10", 9.5), ("0.7", 0.5), ("abc", DEFAULT_TIMEOUT), ("-1", 10.0)],

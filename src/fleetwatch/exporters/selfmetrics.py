@@ -73,7 +73,8 @@ class SelfMetrics:
         )
         self.registry.register(_PoolCollector(pools))
         ProcessCollector(registry=self.registry)
-        for module in modules:
+        for module in modules:  # every known series from the first scrape, so rate() works
+            self.duration.labels(module)
             for outcome in ("success", "failure"):
                 self.probes.labels(module, outcome)
             for reason in KNOWN_REASONS:
