@@ -44,6 +44,16 @@ def _families(text: str) -> dict[str, list]:
     return {f.name: f.samples for f in text_string_to_metric_families(text)}
 
 
+async def _own(client: TestClient, family: str, suffix: str, *labels: str) -> dict[tuple, float]:
+    """One family of the exporter's own /metrics: label values -> value, for one sample suffix."""
+    metrics = _families(await (await client.get("/metrics")).text())
+    return {
+        tuple(s.labels[k] for k in labels): s.value
+        for s in metrics[family]
+        if s.name == family + suffix
+    }
+
+
 async def test_local_probe_is_node_exporter_shaped(client: TestClient) -> None:
     resp = await client.get("/probe", params={"target": "me", "module": "local"})
     assert resp.status == 200
@@ -85,38 +95,20 @@ async def test_failing_host_is_503_with_one_line_and_counted(client: TestClient)
     assert resp.status == 503
     assert body.count("\n") == 1
     assert body.startswith("target dead: connection_refused:")
-    metrics = _families(await (await client.get("/metrics")).text())
-    errors = {
-        (s.labels["module"], s.labels["reason"]): s.value
-        for s in metrics["fleetwatch_probe_errors"]
-        if s.name.endswith("_total")
-    }
+    errors = await _own(client, "fleetwatch_probe_errors", "_total", "module", "reason")
     assert errors[("ssh", "connection_refused")] == 1
     assert errors[("ssh", "timeout")] == 0  # pre-declared, so rate() works from the start
-    outcomes = {
-        (s.labels["module"], s.labels["outcome"]): s.value
-        for s in metrics["fleetwatch_probes"]
-        if s.name.endswith("_total")
-    }
+    outcomes = await _own(client, "fleetwatch_probes", "_total", "module", "outcome")
     assert outcomes[("ssh", "failure")] == 1
 
 
 async def test_own_series_exist_before_the_first_probe(client: TestClient) -> None:
     # a dashboard's rate() over them needs two scrapes: the first must already carry them
-    metrics = _families(await (await client.get("/metrics")).text())
-    buckets = {
-        (s.labels["module"], s.labels["le"]): s.value
-        for s in metrics["fleetwatch_probe_duration_seconds"]
-        if s.name.endswith("_bucket")
-    }
+    buckets = await _own(client, "fleetwatch_probe_duration_seconds", "_bucket", "module", "le")
     assert buckets[("local", "+Inf")] == 0
     assert buckets[("ssh", "0.1")] == 0
-    outcomes = {
-        (s.labels["module"], s.labels["outcome"])
-        for s in metrics["fleetwatch_probes"]
-        if s.name.endswith("_total")
-    }
-    assert outcomes == {(m, o) for m in ("local", "ssh") for o in ("success", "failure")}
+    outcomes = await _own(client, "fleetwatch_probes", "_total", "module", "outcome")
+    assert set(outcomes) == {(m, o) for m in ("local", "ssh") for o in ("success", "failure")}
 
 
 @pytest.mark.parametrize(
