@@ -13,6 +13,7 @@ a failing ``promtool test rules`` case.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -28,6 +29,7 @@ from fleetwatch.inventory.yamlpos import Document, load_data, load_yaml
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
+from fleetwatch.validate.rule_subset import RuleFiles, RuleId
 
 RULES: dict[str, str] = {
     "alert-name": "alert names are CamelCase",
@@ -238,50 +240,82 @@ def run_rule_tests(test_files: list[Path], promtool: Promtool) -> list[Finding]:
     """``promtool test rules``, one run per file (promtool splits its report between stdout
     and stderr, so one run per file keeps each failure with its file); one finding per case.
     The runs go in parallel: each is a separate process, and the tests dominate validation.
-    A file with many cases runs as several chunks (two per worker), so that one long file
-    (the host pack's) does not keep the other cores idle; findings name the original file."""
+    A file's cases run grouped by the rules they can observe, each group with only those rules
+    (see ``rule_subset``); cases that need every rule run as several chunks when they are
+    many. Findings name the original file and line."""
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
     workers = max(1, min(4, os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="fleetwatch-tests-") as tmp:
         jobs = [
-            (chunk, path, rules)
+            (chunk, path, rules, cost)
             for i, path in enumerate(test_files)
-            for chunk, rules in _chunks(path, 2 * workers, Path(tmp) / str(i))
+            for chunk, rules, cost in _chunks(path, 2 * workers, Path(tmp) / str(i))
         ]
-        jobs.sort(key=lambda job: -job[0].stat().st_size)  # longest first
+        jobs.sort(key=lambda job: -job[3])  # longest first
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(lambda job: _run_one(job[0], promtool, *job[1:]), jobs))
+            results = list(pool.map(lambda job: _run_one(job[0], promtool, job[1], job[2]), jobs))
     return [f for found in results for f in found]
 
 
 _CHUNK_MIN_TESTS = 8
+#: at most this many runs per file and chunk part (one promtool start is ~50 ms of CPU)
+_RUNS_PER_PART = 4
+
+Chunk = tuple[Path, list[Path], float]
 
 
-def _chunks(path: Path, parts: int, tmp: Path) -> list[tuple[Path, list[Path]]]:
-    """(file to run, the rule files it loads): ``path`` itself, or its ``tests`` split
-    round-robin into ``parts`` files under ``tmp`` (rule_files made absolute, so that they
-    still point at the same rules)."""
+def _chunks(path: Path, parts: int, tmp: Path) -> list[Chunk]:
+    """(file to run, the rule files it loads, its estimated cost): ``path`` itself, or its
+    ``tests`` in several files under ``tmp`` (rule_files absolute, or subsets of the rules)."""
     try:
         data = load_data(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return [(path, [])]  # promtool reports it
+        return [(path, [], 0.0)]  # promtool reports it
     rule_files = data.get("rule_files") if isinstance(data, dict) else None
     if not isinstance(rule_files, list):
-        return [(path, [])]  # promtool reports it
+        return [(path, [], 0.0)]  # promtool reports it
     rules = [(path.parent / str(f)).resolve() for f in rule_files]
     tests = data.get("tests")
-    if parts < 2 or not isinstance(tests, list) or len(tests) < _CHUNK_MIN_TESTS:
-        return [(path, rules)]
+    if not isinstance(tests, list) or not tests:
+        return [(path, rules, 0.0)]
+    files = None if "group_eval_order" in data else RuleFiles.load(rules)
+    total = len(files.reads) if files else 30  # rules evaluated at each step, if unknown: many
+    groups: dict[frozenset[RuleId] | None, list[Any]] = {}
+    for case in tests:
+        groups.setdefault(files.needed(case) if files else None, []).append(case)
+    if len(groups) > parts * _RUNS_PER_PART:  # promtool's start-ups would cost more
+        groups = {None: tests}
+    runs: list[tuple[frozenset[RuleId] | None, list[Any]]] = []
+    for need, cases in groups.items():
+        split = parts if len(cases) >= _CHUNK_MIN_TESTS else 1
+        runs += [(need, cases[i::split]) for i in range(split)]
+    if runs == [(None, tests)]:
+        return [(path, rules, _horizon(tests) * total)]
     tmp.mkdir(parents=True)
-    out = []
-    for i in range(parts):
+    out: list[Chunk] = []
+    for i, (need, cases) in enumerate(runs):
+        used = rules if need is None or files is None else files.write(need, tmp / f"rules-{i}")
         chunk = tmp / f"{path.stem}.{i}.yml"
-        doc = {**data, "rule_files": [str(r) for r in rules], "tests": tests[i::parts]}
+        doc = {**data, "rule_files": [str(r) for r in used], "tests": cases}
         chunk.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-        out.append((chunk, rules))
+        out.append((chunk, used, _horizon(cases) * (total if need is None else len(need))))
     return out
+
+
+def _horizon(cases: list[Any]) -> float:
+    """Seconds promtool evaluates for ``cases``: each case's latest eval_time, summed."""
+    total = 0.0
+    for case in cases:
+        times = [0.0]
+        for key in ("alert_rule_test", "promql_expr_test"):
+            items = case.get(key) if isinstance(case, dict) else None
+            for item in items if isinstance(items, list) else []:
+                with contextlib.suppress(AttributeError, ValueError):
+                    times.append(parse_duration(str(item.get("eval_time", "0"))))
+        total += max(times) + 60  # + a start-up's worth
+    return total
 
 
 def _run_one(
