@@ -57,6 +57,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceStack]:
                 'increase(fleetwatch_container_restarts_total{name="shop-worker-1"}[1m]) > 0',
                 timeout=20,
             )
+            # and the stats of the busy container reached Prometheus twice (rate needs two)
+            prom.wait_for(
+                'count_over_time(container_cpu_usage_seconds_total{name="shop-web-1"}[1m]) >= 2',
+                timeout=30,
+            )
         services.timings["ready"] = time.monotonic() - began
         print("\nstack: " + ", ".join(f"{k} {v:.1f}s" for k, v in services.timings.items()))
         yield services
