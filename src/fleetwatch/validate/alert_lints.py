@@ -13,7 +13,6 @@ a failing ``promtool test rules`` case.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -29,7 +28,7 @@ from fleetwatch.inventory.yamlpos import Document, load_data, load_yaml
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
-from fleetwatch.validate.rule_subset import RuleFiles, RuleId
+from fleetwatch.validate.rule_subset import RuleFiles, RuleId, horizon
 
 RULES: dict[str, str] = {
     "alert-name": "alert names are CamelCase",
@@ -292,30 +291,22 @@ def _chunks(path: Path, parts: int, tmp: Path) -> list[Chunk]:
         split = parts if len(cases) >= _CHUNK_MIN_TESTS else 1
         runs += [(need, cases[i::split]) for i in range(split)]
     if runs == [(None, tests)]:
-        return [(path, rules, _horizon(tests) * total)]
+        return [(path, rules, horizon(tests) * total)]
     tmp.mkdir(parents=True)
     out: list[Chunk] = []
+    subsets: dict[frozenset[RuleId], list[Path]] = {}
     for i, (need, cases) in enumerate(runs):
-        used = rules if need is None or files is None else files.write(need, tmp / f"rules-{i}")
+        if need is None or files is None:
+            used = rules
+        elif need in subsets:  # a group split in several runs: one copy of its rules
+            used = subsets[need]
+        else:
+            used = subsets[need] = files.write(need, tmp / f"rules-{len(subsets)}")
         chunk = tmp / f"{path.stem}.{i}.yml"
         doc = {**data, "rule_files": [str(r) for r in used], "tests": cases}
         chunk.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-        out.append((chunk, used, _horizon(cases) * (total if need is None else len(need))))
+        out.append((chunk, used, horizon(cases) * (total if need is None else len(need))))
     return out
-
-
-def _horizon(cases: list[Any]) -> float:
-    """Seconds promtool evaluates for ``cases``: each case's latest eval_time, summed."""
-    total = 0.0
-    for case in cases:
-        times = [0.0]
-        for key in ("alert_rule_test", "promql_expr_test"):
-            items = case.get(key) if isinstance(case, dict) else None
-            for item in items if isinstance(items, list) else []:
-                with contextlib.suppress(AttributeError, ValueError):
-                    times.append(parse_duration(str(item.get("eval_time", "0"))))
-        total += max(times) + 60  # + a start-up's worth
-    return total
 
 
 def _run_one(

@@ -18,6 +18,7 @@ Groups keep their order, their options and the order of their kept rules.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.inventory.loader import parse_duration
 from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.validate.promql import selectors
 
@@ -126,8 +128,21 @@ def metric_names(expr: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def _items(case: dict[str, Any], key: str) -> list[dict[str, Any]]:
-    items = case.get(key)
+def horizon(cases: list[Any]) -> float:
+    """Seconds promtool evaluates for ``cases``: each case's latest eval_time (+ a minute for
+    its start-up), summed; an unreadable eval_time counts as 0."""
+    total = 0.0
+    for case in cases:
+        times = [0.0]
+        for item in _items(case, "alert_rule_test") + _items(case, "promql_expr_test"):
+            with contextlib.suppress(ValueError):
+                times.append(parse_duration(str(item.get("eval_time", "0"))))
+        total += max(times) + 60
+    return total
+
+
+def _items(case: Any, key: str) -> list[dict[str, Any]]:
+    items = case.get(key) if isinstance(case, dict) else None
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 
