@@ -13,9 +13,11 @@ $(STAMP): pyproject.toml constraints.txt
 
 venv: $(STAMP)
 
-## run: build, validate and start the local stack (exporter + Prometheus) watching this
-## machine with no setup (embedded default inventory), until Ctrl-C
+## run: install Prometheus and Alertmanager if missing (apt as root; idempotent), then build,
+## validate and start the local stack (exporter, Alertmanager, Prometheus, the alert inbox)
+## watching this machine with no setup (embedded default inventory), until Ctrl-C
 run: $(STAMP)
+	bash scripts/install-system-deps.sh --run
 	$(BIN)/fleetwatch up
 
 ## system-deps: the real servers the tests start (apt as root; idempotent)

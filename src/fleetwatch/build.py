@@ -54,14 +54,14 @@ def _rules(
     return files
 
 
-def _alertmanager(alerting_yaml: Path, out: Path) -> list[Path]:
+def _alertmanager(alerting_yaml: Path, out: Path, inbox: str) -> list[Path]:
     """alertmanager.yml, and the policy it came from (validate tests its routes)."""
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
     from fleetwatch.validate.engine import ROUTING_POLICY
 
-    files = build_alertmanager(alerting_yaml, out)
+    files = build_alertmanager(alerting_yaml, out, inbox)
     shutil.copyfile(alerting_yaml, out / ROUTING_POLICY)
     return [*files, out / ROUTING_POLICY]
 
@@ -95,7 +95,9 @@ def build(
         )
         files += build_dashboards(dashboards_src, staging / "grafana" / "dashboards")
         files += _rules(content / "rules", inventory, staging, dashboards_src)
-        files += _alertmanager(content / "alerting.yaml", staging / "alertmanager")
+        files += _alertmanager(
+            content / "alerting.yaml", staging / "alertmanager", inventory.stack.inbox
+        )
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
         for sub in GENERATED:

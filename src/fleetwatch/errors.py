@@ -81,3 +81,8 @@ class ToolError(FleetwatchError):
     """An external tool (promtool, amtool, prometheus) is missing or failed."""
 
     exit_code = 5
+
+
+class ToolUnavailable(ToolError):
+    """An external tool cannot run at all (not installed, Docker without a daemon): one
+    message for the whole run, never one finding per file."""

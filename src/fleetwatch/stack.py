@@ -1,7 +1,9 @@
-"""``fleetwatch up`` / ``down``: the local stack (exporter + Prometheus) from a build.
+"""``fleetwatch up`` / ``down``: the local stack from a build: the exporter, the alert inbox,
+Alertmanager and Prometheus.
 
 Processes run in their own sessions; their PIDs and URLs go to ``<state_dir>/stack.json`` so
-``fleetwatch down`` (or Ctrl-C in ``up``) stops exactly what ``up`` started.
+``fleetwatch down`` (or Ctrl-C in ``up``) stops exactly what ``up`` started.  The binaries:
+``$FLEETWATCH_PROMETHEUS`` / ``$FLEETWATCH_ALERTMANAGER`` if set, else on PATH.
 """
 
 from __future__ import annotations
@@ -110,17 +112,42 @@ def start_exporter(inventory_path: str | None, inventory: Inventory, state_dir: 
     return Service("exporter", proc.pid, url, str(log))
 
 
+def binary(env: str, names: tuple[str, ...], hint: str) -> str:
+    """``$env`` if set (it must be executable), else the first of ``names`` on PATH."""
+    given = os.environ.get(env)
+    if given:
+        found = shutil.which(given)
+        if found is None:
+            raise ToolError(f"${env}={given} is not an executable file")
+        return found
+    for name in names:
+        if found := shutil.which(name):
+            return found
+    raise ToolError(f"no {names[0]} binary on PATH: {hint}, or give its path in ${env}")
+
+
+def start_inbox(inventory: Inventory, state_dir: Path) -> Service:
+    listen = inventory.stack.inbox
+    log = state_dir / "inbox.log"
+    store = state_dir / "inbox.jsonl"
+    argv = [sys.executable, "-m", "fleetwatch.inbox", "--listen", listen, "--store", str(store)]
+    proc = _start(argv, log)
+    url = f"http://{listen}"
+    wait_until(lambda: http_ok(f"{url}/-/healthy"), START_TIMEOUT, "the alert inbox", proc)
+    return Service("inbox", proc.pid, url, str(log))
+
+
 def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
-    binary = shutil.which("prometheus")
-    if binary is None:
-        raise ToolError(
-            "no Prometheus binary on PATH: `apt-get install prometheus` (Debian/Ubuntu), or run "
-            "the whole stack with Docker: docker compose -f deploy/docker-compose.yml up"
-        )
+    binary_path = binary(
+        "FLEETWATCH_PROMETHEUS",
+        ("prometheus",),
+        "`apt-get install prometheus` (Debian/Ubuntu; `make run` does it as root), or run "
+        "the whole stack with Docker: docker compose -f deploy/docker-compose.yml up",
+    )
     listen = _listen(inventory.stack.prometheus_url)
     log = state_dir / "prometheus.log"
     argv = [
-        binary,
+        binary_path,
         f"--config.file={build_dir / 'prometheus' / 'prometheus.yml'}",
         f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
         f"--web.listen-address={listen}",
@@ -134,19 +161,19 @@ def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> 
 
 
 def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
-    binary = shutil.which("prometheus-alertmanager") or shutil.which("alertmanager")
-    if binary is None:
-        raise ToolError(
-            "no Alertmanager binary on PATH: `apt-get install prometheus-alertmanager`, or use "
-            "deploy/docker-compose.yml"
-        )
+    binary_path = binary(
+        "FLEETWATCH_ALERTMANAGER",
+        ("prometheus-alertmanager", "alertmanager"),
+        "`apt-get install prometheus-alertmanager` (`make run` does it as root), or use "
+        "deploy/docker-compose.yml",
+    )
     config = build_dir / "alertmanager" / "alertmanager.yml"
     if not config.exists():
         raise ToolError(f"{config} is missing: no alerting.yaml in the content folder")
     listen = _listen(inventory.stack.alertmanager_url)
     log = state_dir / "alertmanager.log"
     argv = [
-        binary,
+        binary_path,
         f"--config.file={config}",
         f"--storage.path={state_dir / 'alertmanager-data'}",
         f"--web.listen-address={listen}",
@@ -227,3 +254,37 @@ def status_table(rows: list[dict[str, str]]) -> str:
     up = sum(r["health"] == "up" for r in rows)
     lines.append(f"{up} up, {len(rows) - up} down")
     return "\n".join(lines)
+
+
+def inbox_routed(config: Path, inbox: str) -> bool:
+    """True if a webhook receiver of the Alertmanager ``config`` posts to ``inbox``
+    (host:port or URL) and some route names that receiver."""
+    import yaml
+
+    from fleetwatch.inventory.yamlpos import load_data
+
+    try:
+        data = load_data(config.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    hooks = {
+        str(r.get("name"))
+        for r in data.get("receivers") or []
+        if isinstance(r, dict)
+        and any(
+            isinstance(w, dict) and _listen(str(w.get("url", ""))) == _listen(inbox)
+            for w in r.get("webhook_configs") or []
+        )
+    }
+    return bool(hooks & _route_receivers(data.get("route")))
+
+
+def _route_receivers(route: Any) -> set[str]:
+    if not isinstance(route, dict):
+        return set()
+    found = {str(route["receiver"])} if "receiver" in route else set()
+    for child in route.get("routes") or []:
+        found |= _route_receivers(child)
+    return found

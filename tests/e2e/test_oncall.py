@@ -75,6 +75,7 @@ stack:
   exporter: "127.0.0.1:{ports["exporter"]}"
   prometheus_url: "http://127.0.0.1:{ports["prometheus"]}"
   alertmanager_url: "http://127.0.0.1:{ports["alertmanager"]}"
+  inbox: "127.0.0.1:{ports["inbox"]}"
 deployments:
   - name: prod
     provider: loopback
@@ -95,7 +96,7 @@ def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 class Stack:
     def __init__(self, work: Path, sshd: Sshd) -> None:
         self.work, self.sshd = work, sshd
-        self.ports = {k: free_port() for k in ("exporter", "prometheus", "alertmanager")}
+        self.ports = {k: free_port() for k in ("exporter", "prometheus", "alertmanager", "inbox")}
         self.inventory = work / "fleet.yaml"
         self.build = work / "build"
         self.content = work / "content"

@@ -39,6 +39,8 @@ defaults:
 stack:
   exporter: "127.0.0.1:{exporter_port}"
   prometheus_url: "http://127.0.0.1:{prom_port}"
+  alertmanager_url: "http://127.0.0.1:{free_port()}"
+  inbox: "127.0.0.1:{free_port()}"
 deployments:
   - name: prod
     provider: loopback

@@ -98,17 +98,19 @@ def test_amtool_check_config_accepts_the_default(built: Path) -> None:
     ],
 )
 def test_amtool_routes_the_default(built: Path, labels: list[str], receivers: str) -> None:
-    assert routes_test(built, *labels) == receivers
+    # copy_to: every alert reaches the local inbox first, then its own route
+    assert routes_test(built, *labels) == f"local-inbox,{receivers}"
 
 
 def test_expected_routes_of_the_default() -> None:
+    inbox = ["local-inbox"]
     assert expected_routes(DEFAULT) == [
-        ({"severity": "critical"}, ["oncall-pagerduty"]),
-        ({"severity": "warning"}, ["ops-opsgenie"]),
-        ({"severity": "info"}, ["null"]),
-        ({"severity": "critical", "team": "database"}, ["database-pagerduty"]),
-        ({"severity": "warning", "team": "database"}, ["database-opsgenie"]),
-        ({"severity": "info", "team": "database"}, ["null"]),
+        ({"severity": "critical"}, [*inbox, "oncall-pagerduty"]),
+        ({"severity": "warning"}, [*inbox, "ops-opsgenie"]),
+        ({"severity": "info"}, [*inbox, "null"]),
+        ({"severity": "critical", "team": "database"}, [*inbox, "database-pagerduty"]),
+        ({"severity": "warning", "team": "database"}, [*inbox, "database-opsgenie"]),
+        ({"severity": "info", "team": "database"}, [*inbox, "null"]),
     ]
 
 
@@ -153,18 +155,21 @@ def test_route_tree_defaults_and_overrides(built: Path) -> None:
         "5m",
         "4h",
     )
-    team = route["routes"][0]
+    assert route["routes"][0] == {"receiver": "local-inbox", "continue": True}  # copy_to
+    team = route["routes"][1]
     assert team["matchers"] == ['team="database"'] and "continue" not in team
     assert [r["matchers"] for r in team["routes"]] == [
         ['severity="critical"'],
         ['severity="warning"'],
         ['severity="info"'],
     ]
-    assert [r["receiver"] for r in route["routes"][1:]] == [
+    assert [r["receiver"] for r in route["routes"][2:]] == [
         "oncall-pagerduty",
         "ops-opsgenie",
         "null",
+        "ops-opsgenie",  # the catch-all: copy_to's route matched alerts without a severity
     ]
+    assert "matchers" not in route["routes"][-1]
     assert {"name": "null"} in doc["receivers"]
     assert doc["global"] == {"resolve_timeout": "5m"}
 

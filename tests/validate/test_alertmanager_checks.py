@@ -26,7 +26,14 @@ def amtool() -> Amtool:
 
 @pytest.fixture
 def built(tmp_path: Path) -> Path:
-    (path,) = build_alertmanager(DEFAULT, tmp_path / "alertmanager")
+    """The shipped alerting.yaml compiled, on a machine that has its key files."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    for name in ("pagerduty.key", "pagerduty-database.key", "opsgenie.key"):
+        (secrets / name).write_text("k3y")  # no trailing newline
+    source = tmp_path / "alerting.yaml"
+    source.write_text(DEFAULT.read_text().replace("/etc/alertmanager/secrets", str(secrets)))
+    (path,) = build_alertmanager(source, tmp_path / "alertmanager")
     return path
 
 
@@ -53,7 +60,8 @@ def test_a_route_that_goes_elsewhere_is_named_at_its_declaration(
     built: Path, amtool: Amtool
 ) -> None:
     def drop_team_override(doc: dict[str, Any]) -> None:
-        del doc["route"]["routes"][0]
+        routes = doc["route"]["routes"]
+        routes.remove(next(r for r in routes if r.get("matchers") == ['team="database"']))
 
     edit(built, drop_team_override)
     findings = check_alertmanager(built, DEFAULT, amtool)
@@ -64,18 +72,19 @@ def test_a_route_that_goes_elsewhere_is_named_at_its_declaration(
     assert crit.file == str(DEFAULT)
     assert crit.line == _line_of(DEFAULT, "- match: {team: database}")
     assert crit.message == (
-        'an alert {severity="critical" team="database"} is routed to oncall-pagerduty, '
-        "but overrides[0].critical declares database-pagerduty"
+        'an alert {severity="critical" team="database"} is routed to '
+        "local-inbox,oncall-pagerduty, but overrides[0].critical declares "
+        "local-inbox,database-pagerduty"
     )
 
 
 def test_every_severity_needs_a_route(built: Path, amtool: Amtool) -> None:
     def drop_info(doc: dict[str, Any]) -> None:
         route = doc["route"]
-        route["routes"] = [r for r in route["routes"] if r["matchers"] != ['severity="info"']]
+        route["routes"] = [r for r in route["routes"] if r.get("matchers") != ['severity="info"']]
         for child in route["routes"]:
             child["routes"] = [
-                r for r in child.get("routes", []) if r["matchers"] != ['severity="info"']
+                r for r in child.get("routes", []) if r.get("matchers") != ['severity="info"']
             ]
 
     edit(built, drop_info)
@@ -117,3 +126,64 @@ def test_an_invalid_alerting_yaml_is_reported(built: Path, amtool: Amtool, tmp_p
 
 def _line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+# --------------------------------------------------------------------------- receiver-file
+
+
+def test_missing_key_files_are_one_warning_each(tmp_path: Path, amtool: Amtool) -> None:
+    (config,) = build_alertmanager(DEFAULT, tmp_path / "alertmanager")  # /etc/... absent here
+    findings = [f for f in check_alertmanager(config, DEFAULT, amtool) if f.rule == "receiver-file"]
+    assert {f.severity for f in findings} == {"warning"}
+    assert [f.location for f in findings] == [
+        "receivers[oncall-pagerduty].pagerduty.routing_key_file",
+        "receivers[ops-opsgenie].opsgenie.api_key_file",
+        "receivers[database-pagerduty].pagerduty.routing_key_file",
+        "receivers[database-opsgenie].opsgenie.api_key_file",
+    ]
+    first = findings[0]
+    assert first.file == str(config) and first.line == _line_of(config, "routing_key_file")
+    assert first.message.startswith(
+        "receiver 'oncall-pagerduty': pagerduty routing_key_file "
+        "/etc/alertmanager/secrets/pagerduty.key is missing on this machine"
+    )
+
+
+def test_receiver_file_reads_any_integration_relative_to_the_config(tmp_path: Path) -> None:
+    from fleetwatch.validate.alertmanager import missing_secret_files
+
+    (tmp_path / "og.key").write_text("secret-value\n")
+    (tmp_path / "token").write_text("t")
+    (tmp_path / "dir").mkdir()
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "route": {"receiver": "a"},
+                "receivers": [
+                    {"name": "a", "opsgenie_configs": [{"api_key_file": "og.key"}]},
+                    {
+                        "name": "b",
+                        "webhook_configs": [
+                            {
+                                "url": "http://127.0.0.1:9/",
+                                "http_config": {
+                                    "authorization": {"credentials_file": "token"},
+                                    "tls_config": {"ca_file": "dir"},
+                                    "basic_auth": {"password_file": "/nonexistent/pw"},
+                                },
+                            }
+                        ],
+                    },
+                ],
+            },
+            sort_keys=False,
+        )
+    )
+    found = [(p.receiver, p.key, p.problem.split(" (")[0]) for p in missing_secret_files(config)]
+    assert found == [
+        ("a", "api_key_file", "ends with a newline"),
+        ("b", "http_config.tls_config.ca_file", "is a directory"),
+        ("b", "http_config.basic_auth.password_file", "is missing on this machine"),
+    ]
+    assert all("secret-value" not in p.message for p in missing_secret_files(config))

@@ -64,4 +64,4 @@ def test_missing_promtool_exits_5(
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     result = CliRunner().invoke(validate, [str(dash)])
     assert result.exit_code == 5
-    assert "apt install prometheus" in result.output
+    assert "apt-get install prometheus" in result.output

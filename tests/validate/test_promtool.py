@@ -28,7 +28,7 @@ def test_not_found_anywhere_is_a_tool_error(
     with pytest.raises(ToolError) as exc:
         Promtool.find()
     assert exc.value.exit_code == 5
-    assert "apt install prometheus" in str(exc.value)
+    assert "apt-get install prometheus" in str(exc.value)
     with pytest.raises(ToolError, match="prometheus-alertmanager"):
         Amtool.find()
 
@@ -42,7 +42,11 @@ def test_docker_fallback(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "argv"
-    _script(bin_dir / "docker", f'printf "%s\\n" "$@" > {log}\n')
+    # a client whose daemon answers `docker version`; every other call is recorded
+    _script(
+        bin_dir / "docker",
+        f'[ "$1" = version ] && {{ echo 24.0.7; exit 0; }}\nprintf "%s\\n" "$@" > {log}\n',
+    )
     monkeypatch.setenv("PATH", str(bin_dir))
     tool = Promtool.find()
     assert tool.docker
@@ -109,3 +113,50 @@ def test_parse_failures_yaml_continuations() -> None:
         (9, "yaml: unmarshal errors: bad"),
     ]
     assert parse_failures("weird", [], Path("p.yml"), "r")[0].message == "weird"
+
+
+def test_docker_without_a_daemon_is_one_tool_unavailable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from fleetwatch.errors import ToolUnavailable
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    # what a docker client prints with no daemon behind it
+    _script(
+        bin_dir / "docker",
+        f'echo "$1" >> {calls}\n'
+        'echo "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. '
+        'Is the docker daemon running?" >&2\nexit 1\n',
+    )
+    monkeypatch.setenv("PATH", str(bin_dir))
+    monkeypatch.delenv("FLEETWATCH_PROMTOOL", raising=False)
+    with pytest.raises(ToolUnavailable) as exc:
+        Promtool.find()
+    assert exc.value.exit_code == 5
+    assert "promtool not found on PATH and the Docker daemon does not answer" in str(exc.value)
+    assert "--promtool PATH or $FLEETWATCH_PROMTOOL" in str(exc.value)
+    with pytest.raises(ToolUnavailable):
+        Promtool.find()
+    assert calls.read_text().split() == ["version"]  # probed once per process
+
+
+def test_docker_run_failing_is_tool_unavailable(tmp_path: Path) -> None:
+    """The daemon answered the probe, but `docker run` cannot start the image (offline)."""
+    from fleetwatch.errors import ToolUnavailable
+
+    docker = _script(tmp_path / "docker", 'echo "Unable to find image" >&2\nexit 125\n')
+    with pytest.raises(ToolUnavailable, match=r"through docker .* cannot run: Unable to find"):
+        Promtool(str(docker), docker=True).check_rules([tmp_path / "x.yml"])
+
+
+def test_env_names_the_binary(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from fleetwatch.errors import ToolUnavailable
+
+    tool = _script(tmp_path / "my-promtool", "exit 0\n")
+    monkeypatch.setenv("FLEETWATCH_PROMTOOL", str(tool))
+    assert Promtool.find().executable == str(tool)
+    monkeypatch.setenv("FLEETWATCH_AMTOOL", str(tmp_path / "absent"))
+    with pytest.raises(ToolUnavailable, match=r"absent \(\$FLEETWATCH_AMTOOL\)"):
+        Amtool.find()

@@ -40,6 +40,7 @@ def _register() -> None:
         alert_cmds,
         build_cmds,
         exporter_cmds,
+        inbox_cmds,
         inventory_cmds,
         stack_cmds,
         validate_cmds,
@@ -56,6 +57,7 @@ def _register() -> None:
     cli.add_command(alert_cmds.alerts)
     cli.add_command(alert_cmds.ack)
     cli.add_command(alert_cmds.unack)
+    cli.add_command(inbox_cmds.notifications)
 
 
 _register()

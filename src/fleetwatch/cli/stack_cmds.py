@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -27,7 +28,8 @@ STATE_DIR = ".fleetwatch"
 @click.option("--no-validate", is_flag=True, help="Skip `fleetwatch validate` of the build.")
 def up(inventory_path: str | None, output: str, content: str, state_dir: str, detach: bool,
        no_validate: bool) -> None:  # fmt: skip
-    """Build, validate, start the exporter, Alertmanager and Prometheus; print a status table."""
+    """Build, validate, start the exporter, the alert inbox, Alertmanager and Prometheus; print
+    a status table of the targets and where alerts go."""
     from fleetwatch import stack
     from fleetwatch.build import build
     from fleetwatch.errors import ToolError
@@ -45,16 +47,17 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     try:
         current.services.append(stack.start_exporter(inventory_path, inv, state))
         current.save(state)
-        try:
-            current.services.append(stack.start_alertmanager(inv, out, state))
-            current.save(state)
-        except ToolError as exc:
-            click.echo(f"fleetwatch: {exc}\nno alert routing.", err=True)
-        try:
-            current.services.append(stack.start_prometheus(inv, out, state))
-            current.save(state)
-        except ToolError as exc:
-            click.echo(f"fleetwatch: {exc}\nrunning the exporter alone.", err=True)
+        starts: list[tuple[Callable[[], stack.Service], str]] = [
+            (lambda: stack.start_inbox(inv, state), "no local alert inbox."),
+            (lambda: stack.start_alertmanager(inv, out, state), "no alert routing."),
+            (lambda: stack.start_prometheus(inv, out, state), "running without Prometheus."),
+        ]
+        for start, without in starts:
+            try:
+                current.services.append(start())
+                current.save(state)
+            except ToolError as exc:
+                click.echo(f"fleetwatch: {exc}\n{without}", err=True)
     except BaseException:
         stack.stop(state)
         raise
@@ -65,8 +68,10 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
         click.echo("waiting for the first scrapes...")
         click.echo(stack.status_table(stack.wait_for_first_scrapes(prom, timeout=20)))
         click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")
+    if current.url("alertmanager"):
+        _alert_delivery(out / "alertmanager" / "alertmanager.yml", current.url("inbox"))
     click.echo(
-        "  Grafana: docker compose -f deploy/docker-compose.yml up (provisioned from build/)"
+        f"  Grafana: docker compose -f deploy/docker-compose.yml up (provisioned from {out}/)"
     )
     if detach:
         click.echo("running in the background; `fleetwatch down` stops it.")
@@ -87,14 +92,41 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _alert_delivery(config: Path, inbox: str | None) -> None:
+    """Where alerts go: the local inbox (if a route reaches it), and, per receiver, the key
+    files that are missing here (Alertmanager would fail every send to it, silently)."""
+    from fleetwatch.stack import inbox_routed
+    from fleetwatch.validate.alertmanager import missing_secret_files
+
+    by_receiver: dict[str, list[str]] = {}
+    for p in missing_secret_files(config):
+        what = f"{p.integration} {p.key} {p.path} {p.problem}"
+        by_receiver.setdefault(p.receiver, []).append(what)
+    for receiver, problems in by_receiver.items():
+        click.echo(
+            f"fleetwatch: warning: receiver {receiver!r} cannot notify: {'; '.join(problems)}",
+            err=True,
+        )
+    if inbox and inbox_routed(config, inbox):
+        click.echo(f"  alerts: `fleetwatch alerts` (Alertmanager); delivered to the local inbox "
+                   f"{inbox}: `fleetwatch notifications`")  # fmt: skip
+    else:
+        click.echo("  alerts: `fleetwatch alerts` (Alertmanager); no route reaches the local "
+                   "inbox (alerting.yaml: copy_to: [local-inbox])")  # fmt: skip
+
+
 def _validate(out: Path) -> None:
-    from fleetwatch.errors import FleetwatchError
+    from fleetwatch.errors import FleetwatchError, ToolUnavailable
     from fleetwatch.validate.engine import validate
 
-    findings = validate([out], exceptions=None, promtool=None)
+    try:
+        findings = validate([out], exceptions=None, promtool=None)
+    except ToolUnavailable as exc:
+        raise ToolUnavailable(f"{exc} (or start without validation: --no-validate)") from exc
     errors = [f for f in findings if f.severity == "error"]
     for f in findings:
-        click.echo(f"  {f.file}: {f.severity} {f.rule} {f.location}: {f.message}", err=True)
+        if f.rule != "receiver-file":  # said per receiver once Alertmanager runs
+            click.echo(f"  {f.file}: {f.severity} {f.rule} {f.location}: {f.message}", err=True)
     if errors:
         raise FleetwatchError(f"validation of {out}/ found {len(errors)} errors (see above)")
     click.echo(f"validated {out}/: {len(findings)} findings, none an error")

@@ -24,20 +24,30 @@ FORMATS = ("text", "json", "junit", "github")
     "--exceptions", type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Accepted findings, each with a reason [default: ./.fleetwatch-exceptions.yaml if any].",
 )  # fmt: skip
-@click.option("--promtool", "promtool_path", metavar="PATH", help="The promtool binary to use.")
+@click.option(
+    "--promtool", "promtool_path", metavar="PATH",
+    help="The promtool binary [default: $FLEETWATCH_PROMTOOL, else PATH, else Docker].",
+)  # fmt: skip
+@click.option(
+    "--amtool", "amtool_path", metavar="PATH",
+    help="The amtool binary [default: $FLEETWATCH_AMTOOL, else PATH, else Docker].",
+)  # fmt: skip
 def validate(
     paths: tuple[Path, ...],
     fmt: str,
     output: Path | None,
     exceptions: Path | None,
     promtool_path: str | None,
+    amtool_path: str | None,
 ) -> None:
-    """Validate PATH... (default build/): dashboards, rule files, prometheus.yml.
+    """Validate PATH... (default build/): dashboards, rule files, prometheus.yml,
+    alertmanager.yml.
 
-    Exit status: 0 no errors (warnings allowed), 1 errors found, 5 promtool not available.
+    Exit status: 0 no errors (warnings allowed), 1 errors found, 5 promtool or amtool not
+    available (one line naming it and how to get it).
     """
     from fleetwatch.errors import ToolError
-    from fleetwatch.validate import DEFAULT_EXCEPTIONS_FILE, Promtool, render, run
+    from fleetwatch.validate import DEFAULT_EXCEPTIONS_FILE, Amtool, Promtool, render, run
 
     targets = list(paths) or [Path("build")]
     missing = [t for t in targets if not t.exists()]
@@ -47,7 +57,8 @@ def validate(
         exceptions = Path(DEFAULT_EXCEPTIONS_FILE)
     try:
         tool = Promtool.find(promtool_path) if promtool_path else None
-        result = run(targets, exceptions=exceptions, promtool=tool)
+        am = Amtool.find(amtool_path) if amtool_path else None
+        result = run(targets, exceptions=exceptions, promtool=tool, amtool=am)
     except ToolError as exc:
         click.echo(f"fleetwatch: error: {exc}", err=True)
         sys.exit(exc.exit_code)

@@ -179,6 +179,8 @@ class Stack:
     alertmanager_url: str = "http://127.0.0.1:9093"
     loki_url: str | None = None
     grafana_url: str = "http://127.0.0.1:3000"
+    #: where `fleetwatch up` runs the local alert inbox (a webhook receiver)
+    inbox: str = "127.0.0.1:9719"
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
@@ -39,6 +40,9 @@ DEFAULT_PRIORITIES = {"critical": "P1", "warning": "P3", "info": "P5", "default"
 DEFAULT_INHIBIT_EQUAL = ("alertname", "instance")
 DEFAULT_HOST_DOWN_ALERT = "HostDown"
 TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
+#: where `fleetwatch up` runs its alert inbox unless the inventory's stack.inbox says otherwise
+DEFAULT_INBOX = "127.0.0.1:9719"
+INBOX_PATH = "/alerts"
 
 #: keys whose value would be a secret written inline; the ``*_file`` form is required
 SECRET_KEYS = frozenset(
@@ -84,12 +88,14 @@ class AlertingSpec:
     inhibit_equal: tuple[str, ...] = DEFAULT_INHIBIT_EQUAL
     host_down_alert: str | None = DEFAULT_HOST_DOWN_ALERT
     lines: Mapping[str, int] = field(default_factory=dict)  # "routing.critical" → line
+    #: receivers that get every alert first, whatever its labels (``copy_to``)
+    copy_to: tuple[str, ...] = ()
 
     def receivers_for(self, labels: Mapping[str, str]) -> list[str]:
         """The receivers an alert with ``labels`` must reach, in route order (the intent)."""
         severity = labels.get("severity", "")
         key = severity if severity in SEVERITIES else "default"
-        out: list[str] = []
+        out: list[str] = list(self.copy_to)
         for o in self.overrides:
             if all(labels.get(k) == v for k, v in o.match.items()):
                 out.append(o.receivers[key])
@@ -111,10 +117,13 @@ class RouteExpectation:
 # --------------------------------------------------------------------------- public API
 
 
-def build_alertmanager(alerting_yaml: Path, out_dir: Path) -> list[Path]:
-    """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input."""
+def build_alertmanager(
+    alerting_yaml: Path, out_dir: Path, inbox: str = DEFAULT_INBOX
+) -> list[Path]:
+    """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
+    ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to."""
     spec = load_alerting(alerting_yaml)
-    path = write_yaml(out_dir / CONFIG_NAME, render(spec), alerting_yaml.name)
+    path = write_yaml(out_dir / CONFIG_NAME, render(spec, inbox), alerting_yaml.name)
     return [path]
 
 
@@ -264,6 +273,26 @@ def _check_references(data: dict[str, Any], problems: _Problems) -> None:
 
     for key, value in data["routing"].items():
         ref(value, ("routing", key))
+    for i, value in enumerate(data.get("copy_to") or []):
+        ref(value, ("copy_to", i))
+    for name, integrations in data["receivers"].items():
+        hook = integrations.get("webhook") if isinstance(integrations, dict) else None
+        if isinstance(hook, dict) and "@" in urlsplit(str(hook.get("url", ""))).netloc:
+            problems.add(
+                ("receivers", name, "webhook", "url"),
+                "credentials in the URL are not allowed: give username and password_file, "
+                "or bearer_token_file",
+            )
+        if isinstance(hook, dict) and "bearer_token_file" in hook and "password_file" in hook:
+            problems.add(
+                ("receivers", name, "webhook"),
+                "bearer_token_file and password_file exclude each other: give one",
+            )
+        if isinstance(hook, dict) and ("username" in hook) != ("password_file" in hook):
+            problems.add(
+                ("receivers", name, "webhook"),
+                "basic auth needs both username and password_file",
+            )
     seen: dict[str, int] = {}
     for i, o in enumerate(data.get("overrides") or []):
         for key in (*SEVERITIES, "default"):
@@ -314,6 +343,7 @@ def _spec(file: str, data: dict[str, Any], doc: Document) -> AlertingSpec:
         inhibit_equal=tuple(inhibit.get("equal", DEFAULT_INHIBIT_EQUAL)),
         host_down_alert=inhibit.get("host_down_alert", DEFAULT_HOST_DOWN_ALERT),
         lines=lines,
+        copy_to=tuple(data.get("copy_to") or ()),
     )
 
 
@@ -326,13 +356,13 @@ def matcher(name: str, value: str, op: str = "=") -> str:
     return f'{name}{op}"{escaped}"'
 
 
-def render(spec: AlertingSpec) -> dict[str, Any]:
+def render(spec: AlertingSpec, inbox: str = DEFAULT_INBOX) -> dict[str, Any]:
     """The alertmanager.yml document (plain data, insertion-ordered for stable output)."""
     return {
         "global": {"resolve_timeout": spec.resolve_timeout},
         "route": _root_route(spec),
         "inhibit_rules": _inhibit_rules(spec),
-        "receivers": _receivers(spec),
+        "receivers": _receivers(spec, inbox),
     }
 
 
@@ -341,7 +371,8 @@ def _severity_routes(receivers: Mapping[str, str]) -> list[dict[str, Any]]:
 
 
 def _root_route(spec: AlertingSpec) -> dict[str, Any]:
-    routes: list[dict[str, Any]] = []
+    # a copy of every alert first: no matchers, and the walk goes on to the routes below
+    routes: list[dict[str, Any]] = [{"receiver": r, "continue": True} for r in spec.copy_to]
     for o in spec.overrides:
         route: dict[str, Any] = {
             "receiver": o.receivers["default"],
@@ -355,6 +386,10 @@ def _root_route(spec: AlertingSpec) -> dict[str, Any]:
         route["routes"] = _severity_routes(o.receivers)
         routes.append(route)
     routes += _severity_routes(spec.routing)
+    if spec.copy_to or any(o.continue_ for o in spec.overrides):
+        # a route that matched with continue would keep the root receiver from alerts
+        # without a known severity: name it as the last, catch-all route
+        routes.append({"receiver": spec.routing["default"]})
     return {
         "receiver": spec.routing["default"],
         "group_by": list(spec.group_by),
@@ -385,8 +420,12 @@ def _inhibit_rules(spec: AlertingSpec) -> list[dict[str, Any]]:
     return rules
 
 
-def _receivers(spec: AlertingSpec) -> list[dict[str, Any]]:
-    used = {*spec.routing.values(), *(r for o in spec.overrides for r in o.receivers.values())}
+def _receivers(spec: AlertingSpec, inbox: str) -> list[dict[str, Any]]:
+    used = {
+        *spec.routing.values(),
+        *spec.copy_to,
+        *(r for o in spec.overrides for r in o.receivers.values()),
+    }
     out: list[dict[str, Any]] = []
     if NULL_RECEIVER in used:
         out.append({"name": NULL_RECEIVER})  # no integration: notifies nobody
@@ -398,6 +437,16 @@ def _receivers(spec: AlertingSpec) -> list[dict[str, Any]]:
             receiver["opsgenie_configs"] = [_opsgenie(integrations["opsgenie"])]
         if "slack" in integrations:
             receiver["slack_configs"] = [_slack(integrations["slack"])]
+        hooks = []
+        if "inbox" in integrations:  # fleetwatch up's own webhook receiver
+            url = f"http://{inbox}{INBOX_PATH}"
+            hooks.append(_webhook({**integrations["inbox"], "url": url}))
+        if "webhook" in integrations:
+            hooks.append(_webhook(integrations["webhook"]))
+        if hooks:
+            receiver["webhook_configs"] = hooks
+        if "email" in integrations:
+            receiver["email_configs"] = [_email(integrations["email"])]
         out.append(receiver)
     return out
 
@@ -473,5 +522,34 @@ def _slack(cfg: Mapping[str, Any]) -> dict[str, Any]:
         "{{ range .Alerts }}[{{ .Labels.severity }}] {{ .Annotations.summary }}"
         "{{ with .Annotations.runbook_url }} <{{ . }}|runbook>{{ end }}"
         "{{ with .Annotations.dashboard_url }} <{{ . }}|dashboard>{{ end }}\n{{ end }}"
+    )
+    return out
+
+
+def _webhook(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """Alertmanager's generic webhook (JSON payload version 4); credentials by file only."""
+    out: dict[str, Any] = {"url": cfg["url"], "send_resolved": cfg.get("send_resolved", True)}
+    if "max_alerts" in cfg:
+        out["max_alerts"] = cfg["max_alerts"]
+    http: dict[str, Any] = {}
+    if "bearer_token_file" in cfg:
+        http["authorization"] = {"type": "Bearer", "credentials_file": cfg["bearer_token_file"]}
+    if "password_file" in cfg:
+        http["basic_auth"] = {"username": cfg["username"], "password_file": cfg["password_file"]}
+    if "ca_file" in cfg:
+        http["tls_config"] = {"ca_file": cfg["ca_file"]}
+    if http:
+        out["http_config"] = http
+    return out
+
+
+def _email(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"to": cfg["to"], "from": cfg["from"], "smarthost": cfg["smarthost"]}
+    for key in ("auth_username", "auth_password_file", "auth_identity", "require_tls"):
+        if key in cfg:
+            out[key] = cfg[key]
+    out["send_resolved"] = cfg.get("send_resolved", False)  # Alertmanager's default for email
+    out["headers"] = {"Subject": f'{{{{ template "__subject" . }}}} {_SUMMARY}'} | dict(
+        cfg.get("headers", {})
     )
     return out

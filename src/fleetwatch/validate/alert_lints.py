@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from fleetwatch.errors import ConfigError, ToolError
+from fleetwatch.errors import ConfigError, ToolError, ToolUnavailable
 from fleetwatch.inventory.loader import parse_duration
 from fleetwatch.inventory.yamlpos import Document, load_data, load_yaml
 from fleetwatch.validate.findings import Finding
@@ -317,6 +317,8 @@ def _run_one(
     original = original or path
     try:
         code, out = promtool.run(["test", "rules", str(path.resolve())], [path, *(rules or [])])
+    except ToolUnavailable:
+        raise  # the tool cannot run at all: one message for the run, not one per file
     except ToolError as exc:
         return [Finding(str(original), "rule-test", str(exc))]
     if code == 0:

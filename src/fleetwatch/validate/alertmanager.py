@@ -5,12 +5,18 @@
   the root (a lint on the file itself, so it also applies to hand-written configs).
 * ``amtool-routes``: for every (severity, override labels) pair ``alerting.yaml`` declares,
   ``amtool config routes test --verify.receivers=...`` resolves to the declared receivers.
+* ``receiver-file`` (warning): a key, token or password file a receiver names is missing or
+  unreadable on this machine (Alertmanager reads it only when it sends, so every notification
+  to that receiver would fail in its log and nowhere else), or an Opsgenie key file ends in a
+  newline (Opsgenie then rejects every alert).  CI machines often lack production secrets: a
+  warning, not an error.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +32,8 @@ RULES: dict[str, str] = {
     "amtool-routes": "`amtool config routes test` routes each declared (severity, team / "
     "deployment) pair to the receivers alerting.yaml names",
     "alerting-config": "alerting.yaml itself is valid (schema, receivers, no inline secrets)",
+    "receiver-file": "the key / token / password files receivers name exist and are readable "
+    "here (warning)",
 }
 _MATCHER = re.compile(
     r'^\s*"?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"?\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$'
@@ -38,6 +46,10 @@ def check_alertmanager(config: Path, alerting_yaml: Path | None, amtool: Amtool)
     if findings:
         return findings  # the other checks need a loadable config
     findings += severity_routes(config)
+    findings += [
+        Finding(str(config), "receiver-file", m.message, m.location, "warning", m.line)
+        for m in missing_secret_files(config)
+    ]
     if alerting_yaml is not None:
         findings += routes_test(config, alerting_yaml, amtool)
     return findings
@@ -158,3 +170,89 @@ def _holds(op: str, value: str, severity: str) -> bool:
     except re.error:
         return False
     return found == (op == "=~")
+
+
+# --------------------------------------------------------------------------- receiver-file
+
+
+@dataclass(frozen=True)
+class SecretFileProblem:
+    """A ``*_file`` a receiver reads at send time that will not work on this machine."""
+
+    receiver: str
+    integration: str  # pagerduty, opsgenie, webhook, email, ...
+    key: str  # routing_key_file, http_config.basic_auth.password_file, ...
+    path: str
+    problem: str  # "is missing", "is not readable", ...
+    line: int | None
+
+    @property
+    def location(self) -> str:
+        return f"receivers[{self.receiver}].{self.integration}.{self.key}"
+
+    @property
+    def message(self) -> str:
+        return (
+            f"receiver {self.receiver!r}: {self.integration} {self.key} {self.path} "
+            f"{self.problem}: every notification to it fails (Alertmanager reads it when it sends)"
+        )
+
+
+def missing_secret_files(config: Path) -> list[SecretFileProblem]:
+    """Every receiver ``*_file`` of an Alertmanager config that is absent, unreadable, or (an
+    Opsgenie key) ends in a newline.  Relative paths are taken from the config's folder, as
+    Alertmanager does.  A file's content is never shown."""
+    try:
+        doc = load_yaml(config.read_text(encoding="utf-8"), str(config))
+    except (OSError, UnicodeDecodeError, ConfigError):
+        return []  # amtool-config reports an unreadable config
+    receivers = doc.data.get("receivers") if isinstance(doc.data, dict) else None
+    out: list[SecretFileProblem] = []
+    for r_index, receiver in enumerate(receivers if isinstance(receivers, list) else []):
+        if not isinstance(receiver, dict):
+            continue
+        name = str(receiver.get("name", r_index))
+        for kind, configs in receiver.items():
+            if not (isinstance(kind, str) and kind.endswith("_configs")):
+                continue
+            for c_index, cfg in enumerate(configs if isinstance(configs, list) else []):
+                base = ("receivers", r_index, kind, c_index)
+                for key_path, value in _file_keys(cfg, ()):
+                    problem = _file_problem(config.parent, value, kind, key_path)
+                    if problem:
+                        line = doc.line((*base, *key_path))
+                        integration = kind.removesuffix("_configs")
+                        key = ".".join(str(k) for k in key_path)
+                        out.append(SecretFileProblem(name, integration, key, value, problem, line))
+    return out
+
+
+def _file_keys(value: Any, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and key.endswith("_file") and isinstance(item, str) and item:
+                yield (*path, key), item
+            elif isinstance(key, str):
+                yield from _file_keys(item, (*path, key))
+
+
+def _file_problem(base: Path, value: str, kind: str, key_path: tuple[str, ...]) -> str | None:
+    path = Path(value) if Path(value).is_absolute() else base / value
+    try:
+        with path.open("rb") as fh:
+            if kind == "opsgenie_configs" and key_path == ("api_key_file",):
+                fh.seek(0, 2)
+                size = fh.tell()
+                if size:
+                    fh.seek(size - 1)
+                    if fh.read(1) in (b"\n", b"\r"):
+                        return "ends with a newline (Opsgenie rejects it; write it with printf %s)"
+    except FileNotFoundError:
+        return "is missing on this machine"
+    except IsADirectoryError:
+        return "is a directory"
+    except PermissionError:
+        return "is not readable"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    return None

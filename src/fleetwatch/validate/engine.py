@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.errors import ToolUnavailable
 from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.validate import alert_lints, dashboards, promql, rules
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
@@ -200,12 +201,33 @@ def validate(
     *,
     exceptions: Path | None = None,
     promtool: Promtool | None = None,
+    amtool: Amtool | None = None,
     catalog_extra: set[str] = set(),  # noqa: B006 - never mutated
 ) -> list[Finding]:
     """Sorted, deduplicated findings for ``paths`` (see the module docstring)."""
     return run(
-        paths, exceptions=exceptions, promtool=promtool, catalog_extra=catalog_extra
+        paths, exceptions=exceptions, promtool=promtool, amtool=amtool, catalog_extra=catalog_extra
     ).findings
+
+
+def _tools(
+    promtool: Promtool | None, amtool: Amtool | None, need_promtool: bool, need_amtool: bool
+) -> tuple[Promtool | None, Amtool | None]:
+    """The tools this run needs, found once; all that are missing in one ToolUnavailable."""
+    problems: list[str] = []
+    if need_promtool and promtool is None:
+        try:
+            promtool = Promtool.find()
+        except ToolUnavailable as exc:
+            problems.append(exc.message)
+    if need_amtool and amtool is None:
+        try:
+            amtool = Amtool.find()
+        except ToolUnavailable as exc:
+            problems.append(exc.message)
+    if problems:
+        raise ToolUnavailable("; ".join(problems))
+    return promtool, amtool
 
 
 def run(
@@ -213,6 +235,7 @@ def run(
     *,
     exceptions: Path | None = None,
     promtool: Promtool | None = None,
+    amtool: Amtool | None = None,
     catalog_extra: Iterable[str] = (),
 ) -> Result:
     """``validate`` with the rules checked per file (for the JUnit report)."""
@@ -224,8 +247,12 @@ def run(
     for item in items:
         by_kind.setdefault(item.kind, []).append(item)
     needs_promtool = any(k in by_kind for k in ("rules", "config", "dashboard"))
-    if promtool is None and needs_promtool:
-        promtool = Promtool.find()
+    promtool, amtool = _tools(
+        promtool if needs_promtool else None,
+        amtool if "alertmanager" in by_kind else None,
+        needs_promtool,
+        "alertmanager" in by_kind,
+    )
 
     rule_items = by_kind.get("rules", [])
     recorded = {n for item in rule_items for n in rules.recorded_names(item.data)}
@@ -244,9 +271,8 @@ def run(
     for item in by_kind.get("alertmanager", []):
         # the routing policy it came from, copied beside it by `fleetwatch build`
         policy = item.path.parent / ROUTING_POLICY
-        findings += check_alertmanager(
-            item.path, policy if policy.is_file() else None, Amtool.find()
-        )
+        assert amtool is not None
+        findings += check_alertmanager(item.path, policy if policy.is_file() else None, amtool)
     for item in items:
         checked[item.file] = {
             "rules": [*rules.RULES, *alert_lints.RULES],

@@ -1,11 +1,14 @@
-"""promtool and amtool: found on PATH, else run through Docker, always with a timeout.
+"""promtool and amtool: an explicit path, else ``$FLEETWATCH_PROMTOOL`` / ``$FLEETWATCH_AMTOOL``,
+else on PATH, else run through Docker when its daemon answers; always with a timeout.
 
-Paths go to the tool absolute (Docker mounts their directories read-only at the same place)
-and come back in findings as the caller gave them.
+A tool that cannot run at all raises ``ToolUnavailable`` (one line naming the tool and how to
+get it, exit 5), never one finding per file.  Paths go to the tool absolute (Docker mounts
+their directories read-only at the same place) and come back in findings as given.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -15,10 +18,14 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar, Self
 
-from fleetwatch.errors import ToolError
+from fleetwatch.errors import ToolError, ToolUnavailable
 from fleetwatch.validate.findings import Finding
 
 DEFAULT_TIMEOUT = 60.0
+#: how long the one ``docker version`` probe may take before Docker counts as unusable
+DOCKER_PROBE_TIMEOUT = 5.0
+#: ``docker run`` itself failed (125: daemon / image; 126: not runnable; 127: not found)
+_DOCKER_FAILED = (125, 126, 127)
 _FILE_MSG = re.compile(
     r"^(?:parsing YAML file )?(?P<file>[^\s:']+): (?:(?P<line>\d+):\d+: )?(?P<msg>.+)$"
 )
@@ -30,6 +37,7 @@ class _Tool:
     name: ClassVar[str]
     image: ClassVar[str]
     hint: ClassVar[str]
+    env: ClassVar[str]
 
     def __init__(
         self, executable: str, *, docker: bool = False, timeout: float = DEFAULT_TIMEOUT
@@ -43,21 +51,27 @@ class _Tool:
         return f"{type(self).__name__}({how})"
 
     @classmethod
+    def how_to_get(cls) -> str:
+        return f"install it ({cls.hint}), or give its path with --{cls.name} PATH or ${cls.env}"
+
+    @classmethod
     def find(cls, path: str | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> Self:
-        """``path`` (an explicit binary), else ``name`` on PATH, else Docker, else ToolError."""
-        if path:
-            found = shutil.which(path)
+        """``path`` (an explicit binary), else ``$env``, else ``name`` on PATH, else Docker when
+        its daemon answers, else ToolUnavailable."""
+        explicit = path or os.environ.get(cls.env)
+        if explicit:
+            found = shutil.which(explicit)
             if found is None:
-                raise ToolError(f"{cls.name} not found or not executable: {path}")
+                source = "" if path else f" (${cls.env})"
+                raise ToolUnavailable(f"{cls.name} not found or not executable: {explicit}{source}")
             return cls(found, timeout=timeout)
         if found := shutil.which(cls.name):
             return cls(found, timeout=timeout)
-        if docker := shutil.which("docker"):
+        docker = shutil.which("docker")
+        why = "docker is not installed" if docker is None else docker_unusable(docker)
+        if docker is not None and why is None:
             return cls(docker, docker=True, timeout=timeout)
-        raise ToolError(
-            f"{cls.name} not found on PATH and docker is not available: install it "
-            f"({cls.hint}), or pass its path with --{cls.name} PATH"
-        )
+        raise ToolUnavailable(f"{cls.name} not found on PATH and {why}: {cls.how_to_get()}")
 
     def run(self, args: Sequence[str], files: Iterable[Path] = ()) -> tuple[int, str]:
         """Exit code and stdout+stderr of ``name args``; ``files`` are mounted for Docker."""
@@ -82,14 +96,43 @@ class _Tool:
                 subprocess.run([self.executable, "rm", "-f", container], capture_output=True)
             raise ToolError(f"{self.name} timed out after {self.timeout:g}s") from exc
         except OSError as exc:
-            raise ToolError(f"cannot run {self.name} ({self.executable}): {exc}") from exc
+            raise ToolUnavailable(f"cannot run {self.name} ({self.executable}): {exc}") from exc
+        if self.docker and proc.returncode in _DOCKER_FAILED:
+            first = next((ln for ln in proc.stderr.splitlines() if ln.strip()), "no output")
+            raise ToolUnavailable(
+                f"{self.name} through docker ({self.image}) cannot run: {first.strip()}; "
+                f"{self.how_to_get()}"
+            )
         return proc.returncode, proc.stdout + proc.stderr
+
+
+@functools.cache
+def docker_unusable(docker: str) -> str | None:
+    """None if the Docker daemon behind ``docker`` answers, else why not (probed once, with a
+    short timeout: a client without a daemon must not cost one failure per file)."""
+    try:
+        proc = subprocess.run(
+            [docker, "version", "--format", "{{.Server.Version}}"],
+            capture_output=True,
+            text=True,
+            timeout=DOCKER_PROBE_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"the Docker daemon did not answer within {DOCKER_PROBE_TIMEOUT:g}s"
+    except OSError as exc:
+        return f"docker cannot run ({exc.strerror or exc})"
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return "the Docker daemon does not answer (docker version failed)"
+    return None
 
 
 class Promtool(_Tool):
     name = "promtool"
     image = "prom/prometheus:v2.42.0"
-    hint = "apt install prometheus"
+    hint = "apt-get install prometheus"
+    env = "FLEETWATCH_PROMTOOL"
 
     def check_rules_raw(self, paths: Sequence[Path], lint: str = "none") -> tuple[bool, str]:
         """(passed, output) of ``promtool check rules`` on ``paths``."""
@@ -112,7 +155,8 @@ class Promtool(_Tool):
 class Amtool(_Tool):
     name = "amtool"
     image = "prom/alertmanager:v0.25.0"
-    hint = "apt install prometheus-alertmanager"
+    hint = "apt-get install prometheus-alertmanager"
+    env = "FLEETWATCH_AMTOOL"
 
     def check_config(self, path: Path, rule: str = "amtool-config") -> list[Finding]:
         code, out = self.run(["check-config", str(path.resolve())], [path])
