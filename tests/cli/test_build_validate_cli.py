@@ -83,3 +83,32 @@ def test_good_content_builds_and_validates(tmp_path: Path) -> None:
     run = _fw("validate", str(out), "--format", "junit", cwd=tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "<testsuites" in run.stdout
+
+
+def test_validate_without_promtool_amtool_or_a_docker_daemon_is_one_line(tmp_path: Path) -> None:
+    """The first contact of issue 10: a docker client with no daemon behind it, and neither
+    promtool nor amtool on PATH. The whole shipped build gets one line and exit 5, not one
+    `Cannot connect to the Docker daemon` finding per query, rule file and test file."""
+    out = tmp_path / "build"
+    built = _fw("build", "--content", str(ROOT), "-o", str(out), cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    stubs = tmp_path / "bin"
+    stubs.mkdir()
+    docker = stubs / "docker"
+    docker.write_text(
+        "#!/bin/sh\necho 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+        "Is the docker daemon running?' >&2\nexit 1\n"
+    )
+    docker.chmod(0o755)
+    env = {"PATH": str(stubs), "HOME": str(tmp_path), "LANG": "C.UTF-8"}
+    run = subprocess.run(
+        [sys.executable, "-m", "fleetwatch", "validate", str(out)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert run.returncode == 5, run.stdout + run.stderr
+    assert run.stdout == ""
+    (line,) = run.stderr.splitlines()
+    assert line.startswith("fleetwatch: error: promtool not found on PATH and the Docker daemon")
+    assert "amtool not found on PATH" in line  # both missing tools, in the same line
+    assert "apt-get install prometheus" in line and "--promtool PATH" in line
