@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fleetwatch.config import durations
 from fleetwatch.errors import FleetwatchError, UsageError
 
 DEFAULT_URL = "http://127.0.0.1:9093"
 DEFAULT_TIMEOUT = 10.0
 
 _MATCHER = re.compile(r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*(?P<op>=~|!~|!=|=)(?P<value>.*)$")
-_DURATION = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _FRACTION = re.compile(r"\.(\d{1,6})\d*")
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -112,12 +112,11 @@ def parse_matchers(texts: Sequence[str]) -> list[Matcher]:
 
 
 def parse_duration(text: str) -> timedelta:
-    """``2h``, ``30m``, ``1d12h``, ``1w``: a positive duration."""
-    m = _DURATION.match(text.strip())
-    if not text.strip() or m is None:
-        raise UsageError(f"bad duration {text!r}: expected e.g. 30m, 2h, 1d12h, 1w")
-    weeks, days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
-    span = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    """``2h``, ``30m``, ``1d12h``, ``1w``: a positive duration (Prometheus syntax)."""
+    try:
+        span = timedelta(seconds=durations.parse_duration(text.strip()))
+    except ValueError:
+        raise UsageError(f"bad duration {text!r}: expected e.g. 30m, 2h, 1d12h, 1w") from None
     if span <= timedelta(0):
         raise UsageError(f"bad duration {text!r}: must be longer than zero")
     return span

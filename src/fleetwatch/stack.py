@@ -261,7 +261,7 @@ def inbox_routed(config: Path, inbox: str) -> bool:
     (host:port or URL) and some route names that receiver."""
     import yaml
 
-    from fleetwatch.inventory.yamlpos import load_data
+    from fleetwatch.config.yamlpos import load_data
 
     try:
         data = load_data(config.read_text(encoding="utf-8"))

@@ -6,7 +6,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from fleetwatch.inventory.loader import parse_duration, parse_size, schema
+from fleetwatch.config.durations import parse_duration
+from fleetwatch.inventory.loader import parse_size, schema
 
 
 def test_schema_is_valid_draft_2020_12() -> None:

@@ -51,7 +51,7 @@ def test_good_file_builds(rules_dir: Path, inventory: Inventory, tmp_path: Path)
         ("    for: 10m", "    fro: 10m", "a.yaml:6: unknown key 'fro'; did you mean 'for'? (alerts[0].fro)"),
         ("summary: CPU is busy.", "summary: CPU of {{ $labels.instance }} is busy.", "a.yaml:8: summary must be a plain sentence: a capital first, a period last, no {{ }} (alerts[0].summary)"),
         ("op: \">\"", "op: \"=>\"", "a.yaml:4: must be one of '>', '>=', '<', '<=', '==', '!='; got '=>' (alerts[0].op)"),
-        ("threshold: 0.9", "threshold: {inventory: gpu}", "a.yaml:5: must be one of 'cpu', 'memory', 'disk'; got 'gpu' (alerts[0].threshold.inventory)"),
+        ("threshold: 0.9", "threshold: {inventory: gpu}", "a.yaml:5: must be one of 'cpu', 'memory', 'disk'; got 'gpu'; did you mean 'cpu'? (alerts[0].threshold.inventory)"),
         ("metric: cpu", "metric: cpu\n    expr: up", "a.yaml:2: give exactly one of metric: (a shorthand) or expr: (PromQL) (alerts[0])"),
         ("metric: cpu", "expr: up", "a.yaml:2: an expr: alert needs a test: block (input_series, labels, value) (alerts[0])"),
         ("{{ $value | humanizePercentage }}", "{{ $value | humanizeDuration }}", "a.yaml:9: template action {{ $value | humanizeDuration }} cannot be expanded"),

@@ -1,22 +1,21 @@
-"""Problems the loader reports: JSON Schema messages and the semantic checks of a dashboard.
+"""Problems the loader reports beyond the schema: the semantic checks of a dashboard.
 
-``Findings`` (fleetwatch.yamlcheck) collects ``ConfigError``s for one file; ``check`` adds every
+``Findings`` (fleetwatch.config.findings) collects ``ConfigError``s for one file; ``check`` adds
 cross-field problem the schema cannot express (units, titles, refs, variables, links, grid).
 """
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
+from fleetwatch.config.findings import Findings
+from fleetwatch.config.schema import hint
+from fleetwatch.config.yamlpos import JsonPath
 from fleetwatch.dashboards.layout import Request, place
 from fleetwatch.dashboards.model import DATA_TYPES, UNTITLED_TYPES, Grid
-from fleetwatch.inventory.yamlpos import JsonPath
-from fleetwatch.yamlcheck import Findings
 
 UNIT_HINT = "a Grafana unit id such as percentunit, percent, bytes, Bps, s, short or none"
 _VAR_REF = re.compile(r"\$(?:\{(\w+)(?::[\w-]+)?\}|\[\[(\w+)\]\]|(\w+))")
@@ -35,59 +34,6 @@ def explore_url(spec: dict[str, Any]) -> str:
 
 
 # --------------------------------------------------------------------------- schema messages
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-_TYPES = {"string": "a string", "integer": "an integer", "number": "a number"}
-_TYPES |= {"boolean": "true or false", "object": "a mapping", "array": "a list", "null": "empty"}
-
-
-def schema_messages(error: Any) -> Iterator[tuple[JsonPath, str]]:
-    """Human messages (and the path to point at) for one jsonschema ``ValidationError``."""
-    path: JsonPath = tuple(error.absolute_path)
-    kind: str = error.validator
-    value: Any = error.validator_value
-    inst: Any = error.instance
-    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    if kind == "additionalProperties":
-        known = sorted(sub.get("properties", {}))
-        for key in inst:
-            if key not in known:
-                yield (*path, key), f"unknown key {key!r}; {_hint(key, known)}"
-    elif kind == "required":
-        for key in value:
-            if key not in inst:
-                yield path, f"missing required key {key!r}"
-    elif kind == "type":
-        wanted = [value] if isinstance(value, str) else list(value)
-        yield path, f"must be {' or '.join(_TYPES.get(t, t) for t in wanted)}, got {_short(inst)}"
-    elif kind == "enum":
-        close = _hint(str(inst), [str(v) for v in value]) if isinstance(inst, str) else ""
-        yield (
-            path,
-            f"must be one of {', '.join(map(repr, value))}; got {_short(inst)}"
-            + (f"; {close}" if close.startswith("did") else ""),
-        )
-    elif kind in ("minimum", "maximum"):
-        word = "at least" if kind == "minimum" else "at most"
-        yield path, f"must be {word} {value}; got {_short(inst)}"
-    elif kind in ("minItems", "minLength"):
-        yield path, "must not be empty"
-    elif kind == "uniqueItems":
-        yield path, "must not contain duplicates"
-    elif kind in ("pattern", "anyOf"):
-        yield path, f"invalid value {_short(inst)}: {sub.get('x-message', error.message)}"
-    else:
-        yield path, str(error.message)
-
-
-def _hint(word: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(word, known, n=1, cutoff=0.6)
-    return f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
 
 
 # --------------------------------------------------------------------------- semantic checks
@@ -147,7 +93,7 @@ def _check_refs(text: str, path: JsonPath, names: set[str], findings: Findings) 
     for match in _VAR_REF.finditer(text):
         name = next(g for g in match.groups() if g)
         if not name.startswith("__") and name not in names:
-            findings.add(path, f"unknown variable ${name}; {_hint(name, sorted(names))}")
+            findings.add(path, f"unknown variable ${name}; {hint(name, sorted(names))}")
 
 
 def _check_panel(p: dict[str, Any], path: JsonPath, names: set[str], f: Findings) -> None:

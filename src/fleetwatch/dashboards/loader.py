@@ -16,6 +16,9 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
+from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.schema import schema_messages
+from fleetwatch.config.yamlpos import Document, load_yaml
 from fleetwatch.dashboards import checks
 from fleetwatch.dashboards.model import (
     Dashboard,
@@ -30,8 +33,6 @@ from fleetwatch.dashboards.model import (
     Variable,
 )
 from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.yamlpos import Document, load_yaml
-from fleetwatch.yamlcheck import Findings, string_keys
 
 
 @cache
@@ -70,7 +71,7 @@ def dashboard_from_text(text: str, file: str = "<string>") -> Dashboard:
         raise findings.error()
     data = string_keys(doc.data, (), findings)
     for error in _validator().iter_errors(data):
-        for path, message in checks.schema_messages(error):
+        for path, message in schema_messages(error):
             findings.add(path, message)
     if not findings:
         checks.check(data, findings)

@@ -10,12 +10,12 @@ input.  Every problem in every file is reported at once, as ``ConfigErrors``.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleetwatch.config.writers import dump_json
 from fleetwatch.dashboards.grafanalib_loader import load_grafanalib
 from fleetwatch.dashboards.loader import load_dashboard
 from fleetwatch.dashboards.normalize import normalize
@@ -122,11 +122,6 @@ def _duplicates(built: list[Built]) -> list[ConfigError]:
     return errors
 
 
-def dump(data: dict[str, Any]) -> str:
-    """The canonical text of a dashboard file: sorted keys, 2-space indent, final newline."""
-    return json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-
-
 def build_dashboards(src_dir: Path, out_dir: Path) -> list[Path]:
     """Compile every dashboard under ``src_dir`` into ``out_dir/<folder>/<slug>.json``.
 
@@ -137,6 +132,6 @@ def build_dashboards(src_dir: Path, out_dir: Path) -> list[Path]:
     for b in compile_dashboards(src_dir):
         target = out_dir / b.relative_path
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump(b.json), encoding="utf-8")
+        target.write_text(dump_json(b.json), encoding="utf-8")
         written.append(target)
     return sorted(written)

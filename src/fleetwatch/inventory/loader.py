@@ -23,6 +23,11 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
+from fleetwatch.config.durations import parse_duration
+from fleetwatch.config.findings import Findings, short, string_keys
+from fleetwatch.config.schema import schema_messages
+from fleetwatch.config.secrets import check_secrets, secret_key
+from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
 from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.inventory.model import (
@@ -39,8 +44,6 @@ from fleetwatch.inventory.model import (
     Stack,
     Thresholds,
 )
-from fleetwatch.inventory.yamlpos import JsonPath, format_path, load_yaml
-from fleetwatch.yamlcheck import Findings, schema_messages, short, string_keys
 
 EMBEDDED = "<embedded>"
 
@@ -75,10 +78,6 @@ REGEX_OPTIONS = (
 )
 TEXTFILE_DIRECTORY = re.compile(r"^/[A-Za-z0-9_./-]+$")
 
-_DURATION = re.compile(
-    r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$"
-)
-_DURATION_UNITS = (365 * 86400.0, 7 * 86400.0, 86400.0, 3600.0, 60.0, 1.0, 0.001)
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
 _SIZE_UNITS = {
     "": 1,
@@ -129,7 +128,7 @@ def inventory_from_text(
         raise findings.error()
     data = string_keys(doc.data, (), findings)
     base_dir = Path.cwd() if path.startswith("<") else Path(path).parent
-    _check_secrets(data, (), findings)
+    check_secrets(data, (), findings, _is_secret, _INSTEAD)
     _check_schema(data, findings)
     _Semantics(findings, base_dir, check_files).check(data)
     if findings:
@@ -143,16 +142,6 @@ def default_inventory() -> Inventory:
 
 
 # --------------------------------------------------------------------------- values
-
-
-def parse_duration(text: str) -> float:
-    """Seconds of a Prometheus duration (``15s``, ``1m30s``, ``500ms``); ValueError if bad."""
-    if text == "0":
-        return 0.0
-    m = _DURATION.match(text)
-    if not text or m is None:
-        raise ValueError(f"invalid duration {text!r}; use Prometheus syntax like 15s, 1m, 1m30s")
-    return sum(float(g) * unit for g, unit in zip(m.groups(), _DURATION_UNITS, strict=True) if g)
 
 
 def parse_size(value: int | str) -> int:
@@ -179,26 +168,11 @@ def resolve_path(value: str, base_dir: Path) -> Path:
 # --------------------------------------------------------------------------- findings
 
 
-def _is_secret_key(key: str) -> bool:
-    k = key.lower()
-    return k in SECRET_KEYS or any(k.endswith(f"_{s}") for s in SECRET_KEYS)
-
-
-def _check_secrets(value: Any, path: JsonPath, findings: Findings) -> None:
-    """Inline secrets are refused wherever they appear (their values are never echoed)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _is_secret_key(key):
-                findings.add(
-                    (*path, key),
-                    f"inline secret {key!r} is not allowed: secrets must be given by a *_env or "
-                    "*_file reference (e.g. ssh.passphrase_env or ssh.passphrase_file)",
-                )
-            else:
-                _check_secrets(item, (*path, key), findings)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_secrets(item, (*path, i), findings)
+_is_secret = secret_key(SECRET_KEYS)
+_INSTEAD = (
+    "secrets must be given by a *_env or *_file reference (e.g. ssh.passphrase_env or "
+    "ssh.passphrase_file)"
+)
 
 
 # --------------------------------------------------------------------------- JSON Schema
@@ -218,7 +192,7 @@ def _validator() -> Any:
 
 def _check_schema(data: Any, findings: Findings) -> None:
     for error in _validator().iter_errors(data):
-        for path, message in schema_messages(error, skip_key=_is_secret_key):
+        for path, message in schema_messages(error, skip_key=_is_secret):
             findings.add(path, message)
 
 

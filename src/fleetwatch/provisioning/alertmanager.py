@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -25,10 +25,12 @@ from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
+from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.schema import schema_messages
+from fleetwatch.config.secrets import check_secrets, secret_key
+from fleetwatch.config.writers import write_yaml
+from fleetwatch.config.yamlpos import Document, JsonPath, load_yaml
 from fleetwatch.errors import ConfigError
-from fleetwatch.inventory.yamlpos import Document, JsonPath, load_yaml
-from fleetwatch.provisioning.output import write_yaml
-from fleetwatch.yamlcheck import Findings
 
 SEVERITIES = ("critical", "warning", "info")
 NULL_RECEIVER = "null"
@@ -172,9 +174,10 @@ def alerting_from_text(text: str, file: str = "<string>") -> AlertingSpec:
     if not isinstance(data, dict):
         problems.add((), "expected a mapping with version: 1, receivers: and routing:")
         raise problems.error()
-    _check_secrets(data, (), problems)
+    data = string_keys(data, (), problems)
+    check_secrets(data, (), problems, _is_secret, _INSTEAD)
     for error in _validator().iter_errors(data):
-        for path, message in _schema_messages(error):
+        for path, message in schema_messages(error, skip_key=_is_secret):
             problems.add(path, message)
     if not problems:
         _check_references(data, problems)
@@ -189,31 +192,15 @@ def alerting_from_text(text: str, file: str = "<string>") -> AlertingSpec:
 _Problems = Findings  # file:line:key problems of alerting.yaml
 
 
+_secret_word = secret_key(SECRET_KEYS, SECRET_SUFFIXES)
+_INSTEAD = "give the file holding it ({key}_file, e.g. /etc/alertmanager/secrets/<name>.key)"
+
+
 def _is_secret(path: JsonPath, key: str) -> bool:
-    k = key.lower()
-    if k in SECRET_KEYS or k.endswith(SECRET_SUFFIXES):
+    if _secret_word(path, key):
         return True
     # a Slack webhook URL is the credential itself
-    return k in ("api_url", "webhook_url", "url") and bool(path) and path[-1] == "slack"
-
-
-def _check_secrets(value: Any, path: JsonPath, problems: _Problems) -> None:
-    """Inline secrets are refused wherever they appear (their values are never echoed)."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                problems.add((*path, str(key)), f"key {key!r} must be a string; quote it")
-            elif _is_secret(path, key):
-                problems.add(
-                    (*path, key),
-                    f"inline secret {key!r} is not allowed: give the file holding it "
-                    f"({key}_file, e.g. /etc/alertmanager/secrets/<name>.key)",
-                )
-            else:
-                _check_secrets(item, (*path, str(key)), problems)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_secrets(item, (*path, i), problems)
+    return key.lower() in ("api_url", "webhook_url", "url") and bool(path) and path[-1] == "slack"
 
 
 @cache
@@ -227,38 +214,6 @@ def schema() -> dict[str, Any]:
 @cache
 def _validator() -> Any:
     return Draft202012Validator(schema())
-
-
-def _schema_messages(error: Any) -> Iterator[tuple[JsonPath, str]]:
-    path: JsonPath = tuple(error.absolute_path)
-    kind: str = error.validator
-    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
-    inst: Any = error.instance
-    if "propertyNames" in error.schema_path:
-        # the error is about a key: point at it (its own line)
-        yield (*path, str(inst)), f"invalid name {inst!r}: {sub.get('x-message', error.message)}"
-    elif kind == "additionalProperties":
-        known = sorted(sub.get("properties", {}))
-        for key in inst:
-            if key in known or _is_secret(path, str(key)):
-                continue
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
-            hint = (
-                f"did you mean {close[0]!r}?" if close else f"expected one of: {', '.join(known)}"
-            )
-            yield (*path, str(key)), f"unknown key {key!r}; {hint}"
-    elif kind == "required":
-        for key in error.validator_value:
-            if key not in inst:
-                yield path, f"missing required key {key!r}"
-    elif kind == "pattern":
-        yield path, f"invalid value {inst!r}: {sub.get('x-message', 'has an invalid format')}"
-    elif kind in ("minItems", "minProperties", "minLength"):
-        yield path, "must not be empty"
-    elif kind == "enum":
-        yield path, f"must be one of {', '.join(map(repr, error.validator_value))}; got {inst!r}"
-    else:
-        yield path, str(error.message)
 
 
 def _check_references(data: dict[str, Any], problems: _Problems) -> None:

@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from fleetwatch.config.writers import write_yaml
 from fleetwatch.inventory import Inventory
-from fleetwatch.provisioning.output import write_yaml
 
 PROMETHEUS_UID = "fleetwatch-prometheus"
 ALERTMANAGER_UID = "fleetwatch-alertmanager"

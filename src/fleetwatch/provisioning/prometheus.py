@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Host, Inventory, Service
-from fleetwatch.provisioning.output import write_json, write_yaml
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 RULES_DIR = "rules"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from fleetwatch.config.writers import dump_yaml
 from fleetwatch.inventory.model import Stack
 from fleetwatch.rules import slo as slo_rules
 from fleetwatch.rules.metrics import num
@@ -82,6 +81,6 @@ def slo_dashboards(src_dir: Path) -> dict[str, str]:
     out: dict[str, str] = {}
     for source in sources:
         for s in source.slos:
-            body = yaml.safe_dump(dashboard(s), sort_keys=False, width=100, allow_unicode=True)
+            body = dump_yaml(dashboard(s))
             out[s.name] = HEADER.format(source=f"{src_dir.name}/{Path(source.path).name}") + body
     return dict(sorted(out.items()))

@@ -16,9 +16,11 @@ from typing import Any, cast
 
 from jsonschema import Draft202012Validator
 
+from fleetwatch.config.durations import parse_duration
+from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.schema import schema_messages
+from fleetwatch.config.yamlpos import JsonPath, load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.loader import parse_duration
-from fleetwatch.inventory.yamlpos import JsonPath, load_yaml
 from fleetwatch.rules import templates
 from fleetwatch.rules.metrics import SHORTHANDS
 from fleetwatch.rules.model import (
@@ -31,7 +33,6 @@ from fleetwatch.rules.model import (
     Threshold,
 )
 from fleetwatch.rules.slo import alert_name
-from fleetwatch.yamlcheck import Findings, schema_messages, string_keys
 
 CONFIG_FILE = "config.yaml"
 RESERVED_STEMS = frozenset({"inventory"})  # build/prometheus/rules/inventory.yml is taken

@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.config.writers import write_yaml
+from fleetwatch.config.yamlpos import load_data
 from fleetwatch.dashboards.pipeline import dashboard_uid, discover, folder_of, slug_of
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.inventory import Inventory
-from fleetwatch.inventory.yamlpos import load_data
-from fleetwatch.provisioning.output import HEADER
 from fleetwatch.rules import slo as slo_rules
 from fleetwatch.rules.loader import CONFIG_FILE, load_config, load_sources
 from fleetwatch.rules.model import Config, RuleSource
@@ -28,30 +28,6 @@ from fleetwatch.rules.unittests import CannotTest, alert_tests
 RULES_DIR = "rules"
 TESTS_DIR = "tests"
 EVALUATION_INTERVAL = "1m"
-
-
-class _Dumper(yaml.SafeDumper):
-    """Block style, insertion order, no aliases, multi-line strings as ``|`` blocks and no
-    folding of long PromQL lines."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def write_yaml(path: Path, data: Any, source: str) -> Path:
-    """Deterministic YAML (same data, same bytes) with the generated-file header."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=4096)
-    path.write_text(HEADER.format(source=source) + body, encoding="utf-8")
-    return path
 
 
 def load(src_dir: Path, grafana_url: str) -> tuple[Config, list[RuleSource]]:

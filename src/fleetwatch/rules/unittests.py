@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from fleetwatch.inventory.loader import parse_duration
+from fleetwatch.config.durations import parse_duration
 from fleetwatch.rules import templates
 from fleetwatch.rules.metrics import SHORTHANDS, Series, Shorthand, gauge, num
 from fleetwatch.rules.model import Alert, Config

@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.config.durations import parse_duration
+from fleetwatch.config.writers import dump_yaml
+from fleetwatch.config.yamlpos import Document, load_data, load_yaml
 from fleetwatch.errors import ConfigError, ToolError, ToolUnavailable
-from fleetwatch.inventory.loader import parse_duration
-from fleetwatch.inventory.yamlpos import Document, load_data, load_yaml
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
@@ -304,7 +305,7 @@ def _chunks(path: Path, parts: int, tmp: Path) -> list[Chunk]:
             used = subsets[need] = files.write(need, tmp / f"rules-{len(subsets)}")
         chunk = tmp / f"{path.stem}.{i}.yml"
         doc = {**data, "rule_files": [str(r) for r in used], "tests": cases}
-        chunk.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+        chunk.write_text(dump_yaml(doc), encoding="utf-8")
         out.append((chunk, used, horizon(cases) * (total if need is None else len(need))))
     return out
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleetwatch.config.yamlpos import load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.inventory.yamlpos import load_yaml
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promtool import Amtool
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
+from fleetwatch.config.yamlpos import load_data
 from fleetwatch.errors import ToolUnavailable
-from fleetwatch.inventory.yamlpos import load_data
 from fleetwatch.validate import alert_lints, dashboards, promql, rules
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
 from fleetwatch.validate.alertmanager import check_alertmanager

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from fleetwatch.inventory.yamlpos import load_data
+from fleetwatch.config.yamlpos import load_data
 from fleetwatch.validate.findings import Finding
 
 DEFAULT_FILE = ".fleetwatch-exceptions.yaml"

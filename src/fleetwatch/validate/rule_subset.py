@@ -26,8 +26,9 @@ from typing import Any
 
 import yaml
 
-from fleetwatch.inventory.loader import parse_duration
-from fleetwatch.inventory.yamlpos import load_data
+from fleetwatch.config.durations import parse_duration
+from fleetwatch.config.writers import dump_yaml
+from fleetwatch.config.yamlpos import load_data
 from fleetwatch.validate.promql import selectors
 
 #: (rule file index, group index, rule index)
@@ -113,7 +114,7 @@ class RuleFiles:
                 for g, group in enumerate(doc["groups"])
             ]
             path = directory / f"rules.{f}.yml"
-            path.write_text(yaml.safe_dump({**doc, "groups": groups}, sort_keys=False), "utf-8")
+            path.write_text(dump_yaml({**doc, "groups": groups}), "utf-8")
             paths.append(path)
         return paths
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from fleetwatch.config.yamlpos import format_path, load_yaml
 from fleetwatch.errors import ConfigError
-from fleetwatch.inventory.yamlpos import format_path, load_yaml
 
 TEXT = """\
 a: 1
