@@ -112,7 +112,11 @@ class Exporter:
             raise ProbeError(target, "internal", f"{type(exc).__name__}: {exc}") from None
         finally:
             self.metrics.duration.labels(name).observe(time.perf_counter() - t0)
-        self.metrics.probes.labels(name, "success").inc()
+        if result.down is not None:  # answered, with the success gauge 0
+            self.metrics.errors.labels(name, result.down).inc()
+            self.metrics.probes.labels(name, "failure").inc()
+        else:
+            self.metrics.probes.labels(name, "success").inc()
         for source in result.errors:
             self.metrics.collector_errors.labels(name, source).inc()
         return result
