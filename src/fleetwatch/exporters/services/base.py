@@ -79,6 +79,8 @@ class Probe:
     errors: dict[str, str] = field(default_factory=dict)
     #: ``time.monotonic()`` by which the probe must be done
     deadline: float = 0.0
+    #: the module's own state of this probe, for its ``classify`` and ``timed_out``
+    state: object = None
 
     @property
     def params(self) -> Mapping[str, Any]:
