@@ -70,7 +70,8 @@ class Exporter:
         mod = self._modules.get(name)
         if mod is None:
             _check_module(name)
-            mod = self._modules[name] = registry.create(name)
+            mod = registry.create(name, max_concurrency=self.max_concurrency)
+            self._modules[name] = mod
             if self.workers > 0 and name in registry.HOST_MODULES:
                 from fleetwatch.exporters.host.module import HostModule
                 from fleetwatch.exporters.host.workers import ParseWorkers
