@@ -125,15 +125,20 @@ def _inventory(module: str, address: str, params: str) -> Any:
     return inventory_from_text(text, "<test>")
 
 
-async def _errors(client: TestClient, module: str) -> dict[str, float]:
+async def _own(client: TestClient, family: str, label: str, module: str) -> dict[str, float]:
+    """``label`` → value of the exporter's own counter ``family`` for ``module``."""
     text = await (await client.get("/metrics")).text()
     return {
-        s.labels["reason"]: s.value
+        s.labels[label]: s.value
         for fam in text_string_to_metric_families(text)
-        if fam.name == "fleetwatch_probe_errors"
+        if fam.name == family
         for s in fam.samples
-        if s.name == "fleetwatch_probe_errors_total" and s.labels["module"] == module
+        if s.name == f"{family}_total" and s.labels["module"] == module
     }
+
+
+async def _errors(client: TestClient, module: str) -> dict[str, float]:
+    return await _own(client, "fleetwatch_probe_errors", "reason", module)
 
 
 def _success_gauge(module: str) -> str:
@@ -155,8 +160,10 @@ async def test_a_server_that_is_down_is_success_0_with_http_200_and_its_reason_c
         assert resp.status == 200, text
         assert f"{_success_gauge(module)} 0.0" in text.splitlines()
         errors = await _errors(client, module)
+        outcomes = await _own(client, "fleetwatch_probes", "outcome", module)
+    assert outcomes == {"success": 0, "failure": 1}
     assert errors.get("connect") == 1, errors
-    assert errors.get("internal") == 0, errors
+    assert errors["internal"] == 0 and errors["auth"] == 0, errors  # declared from the start
     assert sum(errors.values()) == 1, errors
 
 
