@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 
@@ -29,7 +30,8 @@ async def _answer() -> str:
     proc.stdin.write(request("perl", plan, NONCE))
     proc.stdin.close()
     data = await asyncio.wait_for(proc.stdout.readuntil(f"\n{marker(NONCE)}end\n".encode()), 30)
-    proc.kill()
+    with contextlib.suppress(ProcessLookupError):  # it may have ended on its closed stdin
+        proc.kill()
     await proc.wait()
     return data.decode()
 
