@@ -23,7 +23,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.module import ProbeResult, Target
@@ -64,17 +64,14 @@ def capped_timeout(params: Mapping[str, Any], timeout: float) -> float:
     return timeout
 
 
-Classify = Callable[[Exception], "ServiceDown | None"]
-
-
 @dataclass
 class Probe:
     """One probe of one service, as the module's ``collect`` sees it."""
 
+    module: ServiceModule
     target: Service
     #: seconds for the whole probe (the scrape's, capped by ``params.timeout_seconds``)
     timeout: float
-    classify: Classify
     out: Families = field(default_factory=Families)
     errors: dict[str, str] = field(default_factory=dict)
     #: ``time.monotonic()`` by which the probe must be done
@@ -103,7 +100,7 @@ class Probe:
 
     def down(self, exc: Exception) -> ServiceDown | None:
         """``exc`` as a ServiceDown when the module recognises it; None: a bug."""
-        return exc if isinstance(exc, ServiceDown) else self.classify(exc)
+        return exc if isinstance(exc, ServiceDown) else self.module.classify(exc, self)
 
     @contextlib.contextmanager
     def section(
@@ -124,9 +121,9 @@ class ServiceModule:
     """The base of a service module: subclasses set ``name`` and ``description``, implement
     ``specs`` and ``collect``, and classify their client's errors."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-    #: the success gauge, 1 when ``collect`` returned True
+    name: str
+    description: str
+    #: the success gauge, 1 when ``collect`` returned, 0 when it raised ``ServiceDown``
     success: ClassVar[Spec] = SUCCESS
     #: ``probe_duration_seconds``, or None for modules whose standard exporter has none
     duration: ClassVar[Spec | None] = DURATION
@@ -137,9 +134,9 @@ class ServiceModule:
     def specs(self) -> list[Spec]:
         raise NotImplementedError
 
-    async def collect(self, probe: Probe) -> bool:
-        """Fill ``probe.out`` (and ``probe.errors`` for failed parts); return whether the probe
-        succeeded.  Raise ``ServiceDown`` when the service fails as a whole."""
+    async def collect(self, probe: Probe) -> None:
+        """Fill ``probe.out`` (and ``probe.errors`` for failed parts); raise ``ServiceDown``
+        when the service fails as a whole."""
         raise NotImplementedError
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
@@ -155,14 +152,12 @@ class ServiceModule:
             raise TypeError(f"module {self.name} probes services only, not host {target.name}")
         t0 = time.perf_counter()
         timeout = capped_timeout(target.params, timeout)
-        probe = Probe(target, timeout, lambda exc: self.classify(exc, probe))
-        probe.deadline = time.monotonic() + timeout
+        probe = Probe(self, target, timeout, deadline=time.monotonic() + timeout)
         scope = asyncio.timeout(timeout + self.grace)
         down: ServiceDown | None = None
-        success = False
         try:
             async with scope:
-                success = await self.collect(probe)
+                await self.collect(probe)
         except ServiceDown as exc:
             down = exc
         except Exception as exc:
@@ -172,8 +167,7 @@ class ServiceModule:
         if down is not None:
             probe.out = down.families or Families()
             probe.errors[down.source or self.name] = str(down)
-            success = False
-        probe.out.add(self.success, 1 if success else 0)
+        probe.out.add(self.success, 1 if down is None else 0)
         if self.duration is not None:
             probe.out.add(self.duration, time.perf_counter() - t0)
         return ProbeResult(probe.out, probe.errors, down=None if down is None else down.reason)
@@ -183,3 +177,10 @@ class ServiceModule:
 
     def pool_size(self) -> int:
         return 0
+
+
+if TYPE_CHECKING:
+    from fleetwatch.exporters.module import Module
+
+    def _is_a_module(module: ServiceModule) -> Module:
+        return module  # mypy checks here that the base satisfies the module interface

@@ -230,7 +230,7 @@ class CometbftModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         base = probe.address.rstrip("/")
         async with new_session(probe.timeout) as session:
             status_doc, net_doc, mempool_doc = await gather_calls(
@@ -251,7 +251,6 @@ class CometbftModule(ServiceModule):
             mempool = parse_num_unconfirmed_txs(answer(mempool_doc))
             out.add(MEMPOOL_SIZE, mempool.size, status.chain_id)
             out.add(MEMPOOL_BYTES, mempool.size_bytes, status.chain_id)
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return rpc.classify(exc)

@@ -151,7 +151,7 @@ class DockerModule(ServiceModule):
                     del self._engines[key]
         engine.close()
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         params, timeout, address = probe.params, probe.timeout, probe.address
         opened: list[Engine] = []
 
@@ -172,7 +172,6 @@ class DockerModule(ServiceModule):
                 self._drop(engine)  # reconnect next time (a restarted daemon, a dead tunnel)
             raise
         await self._containers(opened[0], entries, params, probe.deadline, probe.out, probe.errors)
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return classify(exc, probe.address)

@@ -163,7 +163,7 @@ class EthereumModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         async with new_session(probe.timeout) as session:
             answers = await gather_calls(
                 *(
@@ -184,7 +184,6 @@ class EthereumModule(ServiceModule):
                 probe.errors[str(other.source)] = str(other)
             raise failed[0]
         self._emit(probe, results, str(values["eth_chainId"]), values["eth_blockNumber"])
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return rpc.classify(exc)

@@ -246,7 +246,7 @@ class HttpModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         params, out = probe.params, probe.out
         timings = Timings()
         try:
@@ -263,7 +263,6 @@ class HttpModule(ServiceModule):
         if not healthy:  # an answer, but not the one expected: the series stay, success is 0
             kind, _, detail = probe.errors.pop("http").partition(": ")
             raise ServiceDown(kind, detail, families=out)
-        return True
 
     def timed_out(self, probe: Probe) -> ServiceDown:
         down = ServiceDown("timeout", f"no answer within {probe.timeout:.3g} s")

@@ -390,7 +390,7 @@ class MqttModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         params = probe.params
         session = probe.state = Session()
         username = params.get("username")
@@ -409,7 +409,6 @@ class MqttModule(ServiceModule):
         probe.out.merge(sys_families(memory.values))
         if not session.sys_messages:
             probe.errors["sys"] = "no $SYS topics received ($SYS disabled, or denied by an ACL)"
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return classify(exc, _session(probe), probe.timeout, probe.address)

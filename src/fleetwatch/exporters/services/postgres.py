@@ -194,7 +194,7 @@ class PostgresModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return postgres_specs()
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         import psycopg
 
         queries = parse_custom_queries(probe.params.get("queries"))  # before any connection
@@ -221,7 +221,6 @@ class PostgresModule(ServiceModule):
             except BaseException:
                 self._drop(name)
                 raise
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return classify(exc)

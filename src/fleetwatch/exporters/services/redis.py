@@ -193,7 +193,7 @@ class RedisModule(ServiceModule):
     def specs(self) -> list[Spec]:
         return redis_specs()
 
-    async def collect(self, probe: Probe) -> bool:
+    async def collect(self, probe: Probe) -> None:
         params = probe.params
         password = probe.secret("password")
         conn = await RespConnection.open(probe.address)
@@ -218,7 +218,6 @@ class RedisModule(ServiceModule):
         finally:
             await conn.close()
         probe.out.merge(fams)
-        return True
 
     def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
         return classify(exc)
