@@ -54,7 +54,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 @click.command()
 @config_option
 @click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to serve on.")
-@click.option("--max-concurrency", default=64, show_default=True, help="Probes running at once.")
+@click.option(
+    "--max-concurrency",
+    type=click.IntRange(min=1),
+    default=64,
+    show_default=True,
+    help="SSH probes running at once (of all hosts; each host has up to 4).",
+)
 @click.option(
     "--workers",
     type=click.IntRange(min=0, max=64),

@@ -26,6 +26,9 @@ class ProbeResult:
     #: the exposition, when it was rendered elsewhere (a parse worker); ``families`` is then
     #: empty
     body: bytes | None = None
+    #: the reason label when the target failed as a whole yet answers (a service module's
+    #: success gauge 0); counted in ``fleetwatch_probe_errors_total{module,reason}``
+    down: str | None = None
 
     def exposition(self) -> bytes:
         """The text exposition format of the samples."""

@@ -50,10 +50,12 @@ def describe(name: str) -> str:
     return str(getattr(_service_class(name), "description", name))
 
 
-def create(name: str) -> Module:
+def create(name: str, *, max_concurrency: int = 64) -> Module:
+    """A new instance of module ``name``; ``max_concurrency`` bounds the ``ssh`` module's probes
+    running at once (``fleetwatch exporter --max-concurrency``)."""
     if name in HOST_MODULES:
         from fleetwatch.exporters.host.module import local_module, ssh_module
 
-        return ssh_module() if name == "ssh" else local_module()
+        return ssh_module(max_concurrency) if name == "ssh" else local_module()
     instance: Module = _service_class(name)()
     return instance

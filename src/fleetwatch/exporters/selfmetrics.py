@@ -10,6 +10,7 @@ from prometheus_client.registry import Collector
 
 from fleetwatch import __version__
 from fleetwatch.exporters.families import Spec, counter, gauge
+from fleetwatch.exporters.registry import SERVICE_MODULES
 
 #: reasons counted from the start, so that rate() works before the first failure
 KNOWN_REASONS = (
@@ -23,6 +24,8 @@ KNOWN_REASONS = (
     "bad_output",
     "internal",
 )
+#: what most failures of a service module are (``ServiceDown`` reasons), counted from the start
+SERVICE_REASONS = ("connect", "auth")
 
 
 class _PoolCollector(Collector):
@@ -79,6 +82,9 @@ class SelfMetrics:
                 self.probes.labels(module, outcome)
             for reason in KNOWN_REASONS:
                 self.errors.labels(module, reason)
+            if module in SERVICE_MODULES:
+                for reason in SERVICE_REASONS:
+                    self.errors.labels(module, reason)
 
 
 def self_specs() -> list[Spec]:

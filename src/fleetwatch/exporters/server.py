@@ -70,7 +70,8 @@ class Exporter:
         mod = self._modules.get(name)
         if mod is None:
             _check_module(name)
-            mod = self._modules[name] = registry.create(name)
+            mod = registry.create(name, max_concurrency=self.max_concurrency)
+            self._modules[name] = mod
             if self.workers > 0 and name in registry.HOST_MODULES:
                 from fleetwatch.exporters.host.module import HostModule
                 from fleetwatch.exporters.host.workers import ParseWorkers
@@ -112,7 +113,11 @@ class Exporter:
             raise ProbeError(target, "internal", f"{type(exc).__name__}: {exc}") from None
         finally:
             self.metrics.duration.labels(name).observe(time.perf_counter() - t0)
-        self.metrics.probes.labels(name, "success").inc()
+        if result.down is not None:  # answered, with the success gauge 0
+            self.metrics.errors.labels(name, result.down).inc()
+            self.metrics.probes.labels(name, "failure").inc()
+        else:
+            self.metrics.probes.labels(name, "success").inc()
         for source in result.errors:
             self.metrics.collector_errors.labels(name, source).inc()
         return result

@@ -304,7 +304,7 @@ def test_split_address() -> None:
     assert split_address("[::1]") == ("::1", 1883)
     assert split_address("::1") == ("::1", 1883)
     for bad in ("ssl://broker:8883", "ws://broker:9001", "broker:99999", "broker:x"):
-        with pytest.raises(mqtt.ProbeFailure, match="config"):
+        with pytest.raises(mqtt.ServiceDown, match="config"):
             split_address(bad)
 
 

@@ -23,6 +23,7 @@ import asyncssh
 from fleetwatch.errors import ProbeError
 from fleetwatch.exporters.host.script import Plan
 from fleetwatch.exporters.host.session import SESSIONS_PER_HOST, Session, SessionGone
+from fleetwatch.exporters.kept import reuse_or_replace
 from fleetwatch.inventory.model import Interpreter
 
 if TYPE_CHECKING:
@@ -88,10 +89,21 @@ class _HostState:
     interpreter: Interpreter | None = None
 
 
+@dataclass
+class _Lease:
+    """What one collection runs on: the host's connection and a session on it (opened on use
+    when none was idle)."""
+
+    conn: Any
+    session: Session | None
+
+
 class SSHPool:
-    """Pooled SSH connections with bounded concurrency."""
+    """Pooled SSH connections with bounded concurrency: at most ``max_concurrency`` probes
+    (of all hosts) at once (``fleetwatch exporter --max-concurrency``)."""
 
     def __init__(self, max_concurrency: int = 64) -> None:
+        self.max_concurrency = max_concurrency
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, _HostState] = {}
 
@@ -127,38 +139,43 @@ class SSHPool:
     async def _run_with_reconnect(
         self, host: Host, state: _HostState, plan: Plan, nonce: str, deadline: float
     ) -> str:
-        for attempt in (1, 2):
+        async def acquire() -> tuple[_Lease, bool]:
             conn, reused = await self._connection(host, state, deadline)
             session = state.idle.pop() if state.idle else None
-            reused = reused or session is not None
-            try:
-                if session is None:
-                    interpreter = state.interpreter or host.ssh.interpreter
-                    session = await Session.open(conn, interpreter, host.name)
-                raw = await session.collect(plan, nonce)
-            except _STALE as exc:
-                if session is not None:
+            return _Lease(conn, session), reused or session is not None
+
+        async def use(lease: _Lease) -> str:
+            if lease.session is None:
+                interpreter = state.interpreter or host.ssh.interpreter
+                lease.session = await Session.open(lease.conn, interpreter, host.name)
+            return await lease.session.collect(plan, nonce)
+
+        def release(lease: _Lease, exc: BaseException | None) -> None:
+            session = lease.session
+            if exc is None and session is not None:
+                if session.kind == "perl":
+                    state.perl_failures = 0
+                if state.conn is lease.conn and len(state.idle) < SESSIONS_PER_HOST:
+                    state.idle.append(session)
+                else:
                     session.close()
-                if conn.is_closed():
-                    self._drop(state)
-                if not reused or attempt == 2:
-                    raise ProbeError(host.name, classify(exc), _describe(exc)) from None
-                log.info("target %s: pooled session lost (%s), reopening", host.name, exc)
-                continue
-            except BaseException as exc:
-                # timeout, cancellation, garbage: the session's state is unknown
-                if session is not None:
-                    session.close()
-                    self._note_failure(host, state, session, exc)
-                raise
-            if session.kind == "perl":
-                state.perl_failures = 0
-            if state.conn is conn and len(state.idle) < SESSIONS_PER_HOST:
-                state.idle.append(session)
-            else:
+                return
+            # lost, timed out, cancelled, garbage: the session's state is unknown
+            if session is not None:
                 session.close()
-            return raw
-        raise AssertionError("unreachable")
+            if isinstance(exc, _STALE):
+                if lease.conn.is_closed():
+                    self._drop(state)
+            elif session is not None and exc is not None:
+                self._note_failure(host, state, session, exc)
+
+        def retrying(exc: BaseException) -> None:
+            log.info("target %s: pooled session lost (%s), reopening", host.name, exc)
+
+        try:
+            return await reuse_or_replace(acquire, use, release, _STALE, retrying)
+        except _STALE as exc:
+            raise ProbeError(host.name, classify(exc), _describe(exc)) from None
 
     @staticmethod
     def _note_failure(host: Host, state: _HostState, session: Session, exc: BaseException) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from fleetwatch.errors import ProbeError
 from fleetwatch.exporters.host.script import Plan
+from fleetwatch.exporters.kept import reuse_or_replace
 
 if TYPE_CHECKING:
     from fleetwatch.exporters.host.session import Session
@@ -88,37 +89,30 @@ class LocalTransport:
         # session.py imports this module: import it here
         from fleetwatch.exporters.host.session import SESSIONS_PER_HOST, SessionGone
 
+        async def acquire() -> tuple[Session, bool]:
+            if self._idle:
+                return self._idle.pop(), True
+            return await self._open(host.name), False
+
+        async def use(session: Session) -> str:
+            return await session.collect(plan, nonce)
+
+        def release(session: Session, exc: BaseException | None) -> None:
+            if exc is None and len(self._idle) < SESSIONS_PER_HOST:
+                self._idle.append(session)
+            else:  # a failed session's state is unknown: never reused
+                session.close()
+
         try:
             async with asyncio.timeout(timeout):
-                for attempt in (1, 2):
-                    session = self._idle.pop() if self._idle else None
-                    reused = session is not None
-                    try:
-                        if session is None:
-                            session = await self._open(host.name)
-                        raw = await session.collect(plan, nonce)
-                    except SessionGone:
-                        if session is not None:
-                            session.close()
-                        if not reused or attempt == 2:
-                            raise ProbeError(
-                                host.name, "bad_output", "the local session ended"
-                            ) from None
-                        continue  # a kept session that died since: one new one
-                    except BaseException:
-                        if session is not None:
-                            session.close()
-                        raise
-                    if len(self._idle) < SESSIONS_PER_HOST:
-                        self._idle.append(session)
-                    else:
-                        session.close()
-                    return raw
+                # SessionGone from a kept session: it died since (one new one is tried)
+                return await reuse_or_replace(acquire, use, release, (SessionGone,))
+        except SessionGone:
+            raise ProbeError(host.name, "bad_output", "the local session ended") from None
         except TimeoutError:
             raise ProbeError(
                 host.name, "timeout", f"local collection exceeded {timeout:.1f}s"
             ) from None
-        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         for session in self._idle:

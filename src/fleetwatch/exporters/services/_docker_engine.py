@@ -9,9 +9,9 @@ the probe's timeout as socket timeout, and keeps one ``Engine`` per address acro
 ``BatchMode``: keys and known_hosts from the exporter user's ssh config, or
 ``params.ssh_config``) and the client talks to the forwarded socket.
 
-``failure_reason`` turns any exception of the SDK, urllib3, the socket or the tunnel into the
-short ``reason: detail`` of ``ProbeResult.errors`` (``timeout``, ``permission``, ``connect``,
-``ssh``, ``not_docker``, ``not_http``, ``bad_response``, ``api_error``, ``config``, ``internal``).
+``classify`` turns an exception of the SDK, urllib3, the socket or the tunnel into a
+``ServiceDown`` (``timeout``, ``permission``, ``connect``, ``ssh``, ``not_docker``, ``not_http``,
+``bad_response``, ``api_error``, ``sdk``, ``config``); anything else is a bug (None).
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from typing import Any
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.services import _cadvisor as cad
+from fleetwatch.exporters.services.base import ServiceDown
+
+#: packages whose exceptions are the Engine's or its transport's, whatever their type
+_CLIENT_PACKAGES = frozenset({"docker", "requests", "urllib3"})
 
 
-class EngineError(Exception):
+class EngineError(ServiceDown):
     """The Engine endpoint failed in a way we name ourselves (``reason: detail``)."""
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
 
 
 @dataclass(frozen=True)
@@ -241,34 +242,40 @@ def sdk_error(item: BaseException, name: str) -> bool:
     return isinstance(cls, type) and isinstance(item, cls)
 
 
-def failure_reason(exc: BaseException, where: str = "") -> str:
-    """A short ``reason: detail`` for ProbeResult.errors."""
+def classify(exc: BaseException, where: str = "") -> ServiceDown | None:
+    """What an exception says of the Engine; None when it is none of the Engine's (a bug)."""
     chain = _chain(exc)
     for item in chain:
-        if isinstance(item, EngineError):
-            return str(item)
+        if isinstance(item, ServiceDown):
+            return item
     for item in chain:
         if isinstance(item, TimeoutError) or type(item).__name__ in {"ReadTimeout", "Timeout"}:
-            return "timeout: no complete answer within the probe deadline"
+            return ServiceDown("timeout", "no complete answer within the probe deadline")
     at = f" {where}" if where else ""
     for item in chain:
         if isinstance(item, PermissionError):
-            return f"permission: access to{at} denied (the exporter's user needs the docker group)"
+            detail = f"access to{at} denied (the exporter's user needs the docker group)"
+            return ServiceDown("permission", detail)
         if isinstance(item, FileNotFoundError):
-            return f"connect: no Engine socket at{at} (is dockerd running?)"
+            return ServiceDown("connect", f"no Engine socket at{at} (is dockerd running?)")
         if isinstance(item, ConnectionRefusedError):
-            return f"connect: connection refused by{at}"
+            return ServiceDown("connect", f"connection refused by{at}")
         if isinstance(item, json.JSONDecodeError):
-            return "not_docker: the endpoint answers HTTP but not Engine API JSON"
+            return ServiceDown("not_docker", "the endpoint answers HTTP but not Engine API JSON")
         if isinstance(item, HTTPException):
-            return f"not_http: the endpoint does not speak HTTP ({type(item).__name__})"
+            return ServiceDown(
+                "not_http", f"the endpoint does not speak HTTP ({type(item).__name__})"
+            )
         if isinstance(item, ParseError):
-            return f"bad_response: {item}"[:200]
+            return ServiceDown("bad_response", str(item)[:186])
         if sdk_error(item, "APIError"):
             status = getattr(item, "status_code", None)
             detail = getattr(item, "explanation", None) or str(item)
-            return f"api_error: HTTP {status}: {detail}"[:200]
+            return ServiceDown("api_error", f"HTTP {status}: {detail}"[:189])
     for item in chain:
         if isinstance(item, OSError) and item.strerror:
-            return f"connect: {item.strerror}"
-    return f"internal: {type(exc).__name__}: {exc}"[:200]
+            return ServiceDown("connect", item.strerror)
+    for item in chain:
+        if type(item).__module__.partition(".")[0] in _CLIENT_PACKAGES:
+            return ServiceDown("sdk", f"{type(item).__name__}: {item}"[:195])
+    return None

@@ -1,7 +1,7 @@
 """One GET on a fresh connection, timed by phase as the blackbox exporter's http prober.
 
 ``fetch`` returns an ``Answer`` (status, body, redirects, TLS version, leaf certificate expiry,
-elapsed time) or raises ``ProbeFailure`` with a ``kind: detail`` reason.  The phases come from
+elapsed time) or raises ``ServiceDown`` (``kind: detail``).  The phases come from
 aiohttp's request tracing (``Timings``, summed over redirects); the TLS handshake is timed by
 the SSL object itself (``tls_context``).  ``build_headers`` reads the header secrets at use time.
 """
@@ -19,6 +19,7 @@ import aiohttp
 
 from fleetwatch import __version__
 from fleetwatch.errors import ConfigError
+from fleetwatch.exporters.services.base import ServiceDown
 from fleetwatch.inventory.model import read_secret
 
 MAX_BODY = 10 * 1024 * 1024
@@ -118,10 +119,6 @@ class Answer:
     elapsed: float
 
 
-class ProbeFailure(Exception):
-    """The request failed before an answer (reason is ``kind: detail``)."""
-
-
 def build_headers(params: Mapping[str, Any], target: Any) -> dict[str, str]:
     """Request headers from params, secrets read now; ConfigError when a reference fails."""
     headers: dict[str, str] = {"User-Agent": USER_AGENT}
@@ -180,7 +177,7 @@ def tls_context(params: Mapping[str, Any], seen: list[Handshake]) -> ssl.SSLCont
 async def fetch(
     url: str, headers: dict[str, str], params: Mapping[str, Any], timings: Timings, timeout: float
 ) -> Answer:
-    """One GET on a fresh connection, with phase timings; ``ProbeFailure`` without an answer."""
+    """One GET on a fresh connection, with phase timings; ``ServiceDown`` without an answer."""
     t0 = time.perf_counter()
     handshakes: list[Handshake] = []
     context = tls_context(params, handshakes) if url.lower().startswith("https:") else True
@@ -204,7 +201,7 @@ async def fetch(
             async for chunk in resp.content.iter_chunked(65536):
                 size += len(chunk)
                 if size > MAX_BODY:
-                    raise ProbeFailure(f"body: larger than {MAX_BODY} bytes")
+                    raise ServiceDown("body", f"larger than {MAX_BODY} bytes")
                 chunks.append(chunk)
             timings.transfer += time.perf_counter() - body_start
             header_length = resp.headers.get("Content-Length", "")
@@ -222,14 +219,14 @@ async def fetch(
                 elapsed=time.perf_counter() - t0,
             )
     except TimeoutError:
-        raise ProbeFailure(f"timeout: no answer within {timeout:.3g} s") from None
+        raise ServiceDown("timeout", f"no answer within {timeout:.3g} s") from None
     except aiohttp.ClientConnectorCertificateError as exc:
-        raise ProbeFailure(f"tls: {exc.certificate_error}") from None
+        raise ServiceDown("tls", str(exc.certificate_error)) from None
     except aiohttp.ClientConnectorError as exc:
-        raise ProbeFailure(f"connect: {exc.os_error.strerror or exc.os_error}") from None
+        raise ServiceDown("connect", str(exc.os_error.strerror or exc.os_error)) from None
     except aiohttp.TooManyRedirects:
-        raise ProbeFailure("redirects: too many redirects") from None
+        raise ServiceDown("redirects", "too many redirects") from None
     except (aiohttp.ClientError, OSError, ValueError) as exc:
-        raise ProbeFailure(f"http: {type(exc).__name__}: {exc}"[:200]) from None
+        raise ServiceDown("http", f"{type(exc).__name__}: {exc}"[:194]) from None
     finally:
         await session.close()

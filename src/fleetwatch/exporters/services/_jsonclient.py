@@ -4,7 +4,8 @@ Every way a call can fail becomes a ``CallError(reason, detail)`` with a short `
 (a label value): ``connect`` (refused, unreachable, DNS), ``timeout``, ``http`` (broken
 transfer), ``http_status`` (non-2xx without a JSON-RPC error), ``not_json`` (HTML, text),
 ``rpc_error`` (a JSON-RPC error object) and ``bad_response`` (JSON of the wrong shape).
-The modules turn it into ``probe_success 0`` with the reason in ``ProbeResult.errors``.
+``CallError`` is a ``ServiceDown``: a failed required call is ``probe_success 0`` with the
+reason in ``ProbeResult.errors`` (``base.py``), a failed optional one that part's error only.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import aiohttp
 
 from fleetwatch.errors import ParseError
-from fleetwatch.exporters.families import gauge
+from fleetwatch.exporters.services.base import ServiceDown
 
 #: params of the JSON-RPC modules: only their own upper bound of one probe
 TIMEOUT_ONLY_PARAMS: dict[str, Any] = {
@@ -31,10 +32,6 @@ TIMEOUT_ONLY_PARAMS: dict[str, Any] = {
         },
     },
 }
-#: blackbox_exporter's two families every probing module answers with
-SUCCESS = gauge("probe_success", "Displays whether or not the probe was a success")
-DURATION = gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
-
 
 #: bytes of a body kept in an error detail (enough to recognise an HTML error page)
 _SNIPPET = 60
@@ -42,13 +39,11 @@ _SNIPPET = 60
 METHOD_NOT_FOUND = -32601
 
 
-class CallError(Exception):
+class CallError(ServiceDown):
     """One RPC call failed; ``reason`` is a short label, ``detail`` one line for humans."""
 
     def __init__(self, reason: str, detail: str, code: int | None = None) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
+        super().__init__(reason, detail)
         self.code = code
 
 
@@ -150,9 +145,19 @@ async def gather_calls(*calls: Any) -> list[Any]:
     return results
 
 
-def capped_timeout(params: Mapping[str, Any], timeout: float) -> float:
-    """The probe's timeout, lowered to the service's ``timeout_seconds`` param when it is set."""
-    limit = params.get("timeout_seconds")
-    if isinstance(limit, int | float) and not isinstance(limit, bool) and limit > 0:
-        return min(timeout, float(limit))
-    return timeout
+def answer(value: Any) -> Any:
+    """One outcome of ``gather_calls``: the value, or the error it ended with raised again."""
+    if isinstance(value, BaseException):
+        raise value
+    return value
+
+
+def classify(exc: Exception) -> ServiceDown | None:
+    """A parser's ``ParseError`` on a node's answer is a bad response; anything else a bug."""
+    return ServiceDown("bad_response", str(exc)) if isinstance(exc, ParseError) else None
+
+
+def required(exc: CallError | ParseError, source: str) -> ServiceDown:
+    """A failed required call as the probe's failure, reported under ``source``."""
+    down = exc if isinstance(exc, CallError) else ServiceDown("bad_response", str(exc))
+    return ServiceDown(down.reason, down.detail, source=source)

@@ -37,17 +37,22 @@ from typing import Any
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, gauge
-from fleetwatch.exporters.module import ProbeResult, Target
+from fleetwatch.exporters.services import _jsonclient as rpc
 from fleetwatch.exporters.services._jsonclient import (
-    DURATION,
-    SUCCESS,
     TIMEOUT_ONLY_PARAMS,
     CallError,
-    capped_timeout,
+    answer,
     fetch_json,
     gather_calls,
     new_session,
     rpc_result,
+)
+from fleetwatch.exporters.services.base import (
+    DURATION,
+    SUCCESS,
+    Probe,
+    ServiceDown,
+    ServiceModule,
 )
 
 PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
@@ -215,71 +220,44 @@ def emit_status(out: Families, status: Status, now: float) -> None:
     out.add(NODE_INFO, 1, chain, status.moniker, status.node_id, status.version)
 
 
-def _source_error(errors: dict[str, str], source: str, exc: BaseException) -> None:
-    if isinstance(exc, CallError):
-        errors[source] = f"{exc.reason}: {exc.detail}"
-    else:
-        errors[source] = f"bad_response: {exc}"
-
-
-class CometbftModule:
+class CometbftModule(ServiceModule):
     """The ``cometbft`` service module."""
 
     name = "cometbft"
     description = "CometBFT / Tendermint node over its RPC: height, sync, peers, mempool"
+    grace = 0.5  # each call keeps the deadline itself (aiohttp's total timeout)
 
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def probe(self, target: Target, timeout: float) -> ProbeResult:
-        params = getattr(target, "params", {}) or {}
-        timeout = capped_timeout(params, timeout)
-        base = target.address.rstrip("/")
-        out = Families()
-        errors: dict[str, str] = {}
-        t0 = time.perf_counter()
-        async with new_session(timeout) as session:
-            answers = await gather_calls(
+    async def collect(self, probe: Probe) -> None:
+        base = probe.address.rstrip("/")
+        async with new_session(probe.timeout) as session:
+            status_doc, net_doc, mempool_doc = await gather_calls(
                 *(
                     self._call(session, f"{base}/{path}", path)
                     for path in ("status", "net_info", "num_unconfirmed_txs")
                 )
             )
-        status_doc, net_doc, mempool_doc = answers
-        success = 0.0
         try:
-            if isinstance(status_doc, BaseException):
-                raise status_doc
-            status = parse_status(status_doc)
+            status = parse_status(answer(status_doc))
         except (CallError, ParseError) as exc:
-            _source_error(errors, "status", exc)
-        else:
-            success = 1.0
-            emit_status(out, status, time.time())
-            try:
-                if isinstance(net_doc, BaseException):
-                    raise net_doc
-                out.add(PEERS, parse_net_info(net_doc), status.chain_id)
-            except (CallError, ParseError) as exc:
-                _source_error(errors, "net_info", exc)
-            try:
-                if isinstance(mempool_doc, BaseException):
-                    raise mempool_doc
-                mempool = parse_num_unconfirmed_txs(mempool_doc)
-                out.add(MEMPOOL_SIZE, mempool.size, status.chain_id)
-                out.add(MEMPOOL_BYTES, mempool.size_bytes, status.chain_id)
-            except (CallError, ParseError) as exc:
-                _source_error(errors, "num_unconfirmed_txs", exc)
-        out.add(SUCCESS, success)
-        out.add(DURATION, time.perf_counter() - t0)
-        return ProbeResult(out, errors)
+            raise rpc.required(exc, "status") from None
+        out = probe.out
+        emit_status(out, status, time.time())
+        with probe.section("net_info"):
+            out.add(PEERS, parse_net_info(answer(net_doc)), status.chain_id)
+        with probe.section("num_unconfirmed_txs"):
+            mempool = parse_num_unconfirmed_txs(answer(mempool_doc))
+            out.add(MEMPOOL_SIZE, mempool.size, status.chain_id)
+            out.add(MEMPOOL_BYTES, mempool.size_bytes, status.chain_id)
+
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return rpc.classify(exc)
+
+    def timed_out(self, probe: Probe) -> ServiceDown:
+        return ServiceDown("timeout", "/status: no answer in time", source="status")
 
     @staticmethod
     async def _call(session: Any, url: str, what: str) -> Any:
         return rpc_result(await fetch_json(session, url, f"/{what}"), f"/{what}")
-
-    async def close(self) -> None:
-        """Nothing pooled: each probe uses its own short-lived session."""
-
-    def pool_size(self) -> int:
-        return 0

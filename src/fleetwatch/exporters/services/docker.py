@@ -29,8 +29,8 @@ exporter user's ssh config, or ``params.ssh_config``), not the SDK's ssh support
 needs access to the Engine socket (``docker`` group) and sshd must allow stream-local forwarding.
 The client, the tunnel and how failures become reasons: ``_docker_engine.py``.
 
-Failure follows the blackbox exporter: ``probe_success 0`` with the reason in
-``ProbeResult.errors["docker"]`` when the Engine cannot be listed.  One container that fails
+Failure follows the blackbox exporter (``services/base.py``): ``probe_success 0`` with the reason
+in ``ProbeResult.errors["docker"]`` when the Engine cannot be listed.  One container that fails
 (inspect, stats, the deadline) only loses its own series: ``errors["inspect"]`` /
 ``errors["stats"]`` name it; a container removed during the probe is skipped.
 """
@@ -47,19 +47,24 @@ from typing import Any, TypeVar
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec
-from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services import _cadvisor as cad
 from fleetwatch.exporters.services._docker_engine import (
     Engine,
     EngineError,
     check_socket,
-    failure_reason,
+    classify,
     parse_address,
     sdk_error,
 )
-from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS, capped_timeout
+from fleetwatch.exporters.services.base import (
+    DURATION,
+    SUCCESS,
+    Probe,
+    ServiceDown,
+    ServiceModule,
+)
 
-__all__ = ["PARAMS_SCHEMA", "DockerModule", "EngineError", "failure_reason", "parse_address"]
+__all__ = ["PARAMS_SCHEMA", "DockerModule", "EngineError", "classify", "parse_address"]
 
 PARAMS_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -88,11 +93,12 @@ _RUNNING = frozenset({"running", "paused"})
 T = TypeVar("T")
 
 
-class DockerModule:
+class DockerModule(ServiceModule):
     """The ``docker`` service module."""
 
     name = "docker"
     description = "Docker Engine API: per-container CPU, memory, network, I/O in cAdvisor names"
+    grace = 0.5  # the listing and every container keep the deadline themselves
 
     def __init__(self) -> None:
         self._engines: dict[tuple[str, str, str], Engine] = {}
@@ -145,17 +151,13 @@ class DockerModule:
                     del self._engines[key]
         engine.close()
 
-    async def probe(self, target: Target, timeout: float) -> ProbeResult:
-        t0 = time.perf_counter()
-        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        timeout = capped_timeout(params, timeout)
-        deadline = time.monotonic() + timeout
-        out, errors = Families(), {}
+    async def collect(self, probe: Probe) -> None:
+        params, timeout, address = probe.params, probe.timeout, probe.address
         opened: list[Engine] = []
 
         def listing() -> list[Any]:
-            check_socket(parse_address(target.address), timeout)
-            engine = self._engine(target.address, params, timeout)
+            check_socket(parse_address(address), timeout)
+            engine = self._engine(address, params, timeout)
             opened.append(engine)
             engine.api.timeout = timeout  # the socket timeout of this probe's calls
             entries = engine.api.containers(all=bool(params.get("all", False)))
@@ -165,16 +167,14 @@ class DockerModule:
 
         try:
             entries = await asyncio.wait_for(self._run(listing), timeout)
-        except Exception as exc:  # the Engine as a whole failed: probe_success 0
-            errors["docker"] = failure_reason(exc, target.address)
+        except Exception:  # the Engine as a whole failed: probe_success 0
             for engine in opened:
                 self._drop(engine)  # reconnect next time (a restarted daemon, a dead tunnel)
-            out.add(SUCCESS, 0.0)
-        else:
-            await self._containers(opened[0], entries, params, deadline, out, errors)
-            out.add(SUCCESS, 1.0)
-        out.add(DURATION, time.perf_counter() - t0)
-        return ProbeResult(out, errors)
+            raise
+        await self._containers(opened[0], entries, params, probe.deadline, probe.out, probe.errors)
+
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return classify(exc, probe.address)
 
     async def _containers(
         self,
@@ -210,7 +210,7 @@ class DockerModule:
                     )
                 except Exception as exc:
                     if not sdk_error(exc, "NotFound"):  # removed since the listing: skipped
-                        problems.setdefault("inspect", []).append(f"{name}: {failure_reason(exc)}")
+                        problems.setdefault("inspect", []).append(f"{name}: {_reason(exc)}")
                     return
             for source, failure in _emit(out, engine, entry, inspect, stats, now):
                 problems.setdefault(source, []).append(f"{name}: {failure}")
@@ -222,9 +222,11 @@ class DockerModule:
         }
         if jobs:
             wait = max(deadline - time.monotonic() - MARGIN, 0.01)
-            _, pending = await asyncio.wait(jobs, timeout=wait)
+            done, pending = await asyncio.wait(jobs, timeout=wait)
             for task in pending:
                 task.cancel()
+            for task in done:
+                task.result()  # a bug in one container's part is the probe's (a 503)
             if pending:
                 late = ", ".join(sorted(jobs[t] for t in pending))
                 problems.setdefault("stats", []).append(f"{late}: timeout")
@@ -261,7 +263,7 @@ def _emit(
     out.merge(part)
     if isinstance(stats, BaseException):
         if not sdk_error(stats, "NotFound"):
-            failures.append(("stats", failure_reason(stats)))
+            failures.append(("stats", _reason(stats)))
     elif stats is not None:
         try:
             doc = cad.as_object(stats, "stats")
@@ -273,6 +275,14 @@ def _emit(
         except ParseError as exc:
             failures.append(("stats", f"bad_response: {exc}"))
     return failures
+
+
+def _reason(exc: BaseException) -> str:
+    """A container's failure as ``reason: detail``; anything not the Engine's is raised."""
+    down = classify(exc)
+    if down is None:
+        raise exc
+    return str(down)
 
 
 def _concurrency(params: Mapping[str, Any]) -> int:

@@ -34,19 +34,24 @@ from typing import Any
 import aiohttp
 
 from fleetwatch.errors import ParseError
-from fleetwatch.exporters.families import Families, Spec, gauge
-from fleetwatch.exporters.module import ProbeResult, Target
+from fleetwatch.exporters.families import Spec, gauge
+from fleetwatch.exporters.services import _jsonclient as rpc
 from fleetwatch.exporters.services._jsonclient import (
-    DURATION,
     METHOD_NOT_FOUND,
-    SUCCESS,
     TIMEOUT_ONLY_PARAMS,
     CallError,
-    capped_timeout,
+    answer,
     fetch_json,
     gather_calls,
     new_session,
     rpc_result,
+)
+from fleetwatch.exporters.services.base import (
+    DURATION,
+    SUCCESS,
+    Probe,
+    ServiceDown,
+    ServiceModule,
 )
 
 PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
@@ -144,95 +149,70 @@ def parse_peer_limit(result: Any) -> int | None:
     return parse_quantity(value, "parity_netPeers max")
 
 
-def _error_text(exc: BaseException) -> str:
-    if isinstance(exc, CallError):
-        return f"{exc.reason}: {exc.detail}"
-    return f"bad_response: {exc}"
+#: calls without which the probe fails (``probe_success`` 0)
+REQUIRED = ("eth_chainId", "eth_blockNumber")
 
 
-class EthereumModule:
+class EthereumModule(ServiceModule):
     """The ``ethereum`` service module."""
 
     name = "ethereum"
     description = "Ethereum execution node over JSON-RPC: height, sync, peers, latest block"
+    grace = 0.5  # each call keeps the deadline itself (aiohttp's total timeout)
 
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def probe(self, target: Target, timeout: float) -> ProbeResult:
-        params = getattr(target, "params", {}) or {}
-        timeout = capped_timeout(params, timeout)
-        out = Families()
-        errors: dict[str, str] = {}
-        t0 = time.perf_counter()
-        async with new_session(timeout) as session:
+    async def collect(self, probe: Probe) -> None:
+        async with new_session(probe.timeout) as session:
             answers = await gather_calls(
                 *(
-                    _call(session, target.address, i, method, args)
+                    _call(session, probe.address, i, method, args)
                     for i, (method, args) in enumerate(METHODS, start=1)
                 )
             )
         results = dict(zip((m for m, _ in METHODS), answers, strict=True))
-        chain_id = _required(results, "eth_chainId", errors)
-        height = _required(results, "eth_blockNumber", errors)
-        success = 0.0
-        if chain_id is not None and height is not None:
-            success = 1.0
-            self._emit(out, errors, results, str(chain_id), height)
-        out.add(SUCCESS, success)
-        out.add(DURATION, time.perf_counter() - t0)
-        return ProbeResult(out, errors)
+        values: dict[str, int] = {}
+        failed: list[ServiceDown] = []
+        for method in REQUIRED:
+            try:
+                values[method] = parse_quantity(answer(results[method]), method)
+            except (CallError, ParseError) as exc:
+                failed.append(rpc.required(exc, method))
+        if failed:
+            for other in failed[1:]:
+                probe.errors[str(other.source)] = str(other)
+            raise failed[0]
+        self._emit(probe, results, str(values["eth_chainId"]), values["eth_blockNumber"])
+
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return rpc.classify(exc)
+
+    def timed_out(self, probe: Probe) -> ServiceDown:
+        return ServiceDown("timeout", "eth_chainId: no answer in time", source="eth_chainId")
 
     @staticmethod
-    def _emit(
-        out: Families, errors: dict[str, str], results: dict[str, Any], chain: str, height: int
-    ) -> None:
+    def _emit(probe: Probe, results: dict[str, Any], chain: str, height: int) -> None:
+        out = probe.out
         out.add(HEIGHT, height, chain)
-        try:
-            syncing, best = parse_syncing(_value(results["eth_syncing"]), height)
+        with probe.section("eth_syncing"):
+            syncing, best = parse_syncing(answer(results["eth_syncing"]), height)
             out.add(BEST_KNOWN, best, chain)
             out.add(SYNCING, 1.0 if syncing else 0.0, chain)
-        except (CallError, ParseError) as exc:
-            errors["eth_syncing"] = _error_text(exc)
-        try:
-            out.add(PEERS, parse_quantity(_value(results["net_peerCount"]), "net_peerCount"), chain)
-        except (CallError, ParseError) as exc:
-            errors["net_peerCount"] = _error_text(exc)
-        try:
-            stamp, txs = parse_block(_value(results["eth_getBlockByNumber"]))
+        with probe.section("net_peerCount"):
+            peers = parse_quantity(answer(results["net_peerCount"]), "net_peerCount")
+            out.add(PEERS, peers, chain)
+        with probe.section("eth_getBlockByNumber"):
+            stamp, txs = parse_block(answer(results["eth_getBlockByNumber"]))
             out.add(BLOCK_TIME, stamp, chain)
             out.add(BLOCK_AGE, max(0.0, time.time() - stamp), chain)
             out.add(BLOCK_TXS, txs, chain)
-        except (CallError, ParseError) as exc:
-            errors["eth_getBlockByNumber"] = _error_text(exc)
         try:
-            peer_limit = parse_peer_limit(_value(results["parity_netPeers"]))
+            peer_limit = parse_peer_limit(answer(results["parity_netPeers"]))
         except (CallError, ParseError):
             peer_limit = None  # optional: most nodes do not offer it
         if peer_limit is not None:
             out.add(PEER_LIMIT, peer_limit, chain)
-
-    async def close(self) -> None:
-        """Nothing pooled: each probe uses its own short-lived session."""
-
-    def pool_size(self) -> int:
-        return 0
-
-
-def _required(results: dict[str, Any], method: str, errors: dict[str, str]) -> int | None:
-    """The quantity a required call answered; None (and the error recorded) when it failed."""
-    try:
-        return parse_quantity(_value(results[method]), method)
-    except (CallError, ParseError) as exc:
-        errors[method] = _error_text(exc)
-        return None
-
-
-def _value(answer: Any) -> Any:
-    """The result of one call, re-raising the error it ended with."""
-    if isinstance(answer, BaseException):
-        raise answer
-    return answer
 
 
 async def _call(

@@ -25,7 +25,7 @@ blackbox does; ``tls`` (the handshake, 0 for plain http) is timed by the SSL obj
 notAfter: Python 3.11 does not hand out the peer's chain (blackbox takes the earliest over the
 chain).
 
-Failure follows blackbox: the module answers ``probe_success 0`` and never raises; the reason is
+Failure follows blackbox: the module answers ``probe_success 0`` with the reason in
 ``ProbeResult.errors["http"]`` (``connect: ...``, ``timeout``, ``status: 503 not expected``,
 ``unhealthy: ...``, ``tls: ...``, ``config: ...``).
 
@@ -56,16 +56,13 @@ body: ``_http_body.py``.
 
 from __future__ import annotations
 
-import asyncio
 import math
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.families import Families, Spec, gauge, histogram
-from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services._http_body import (
     HEALTH,
     JSON_VALUE,
@@ -76,13 +73,18 @@ from fleetwatch.exporters.services._http_body import (
 )
 from fleetwatch.exporters.services._http_client import (
     Answer,
-    ProbeFailure,
     Timings,
     build_headers,
     fetch,
     phases,
 )
-from fleetwatch.exporters.services._jsonclient import capped_timeout
+from fleetwatch.exporters.services.base import (
+    DURATION,
+    SUCCESS,
+    Probe,
+    ServiceDown,
+    ServiceModule,
+)
 
 __all__ = [
     "PARAMS_SCHEMA",
@@ -141,8 +143,6 @@ PARAMS_SCHEMA: dict[str, Any] = {
     },
 }
 
-SUCCESS = gauge("probe_success", "Displays whether or not the probe was a success")
-DURATION = gauge("probe_duration_seconds", "Returns how long the probe took to complete in seconds")
 DNS_TIME = gauge(
     "probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds"
 )
@@ -225,11 +225,20 @@ def tls_version_label(version: str | None) -> str:
 # --- the module -------------------------------------------------------------------------------
 
 
-class HttpModule:
+def _failed(down: ServiceDown, resolve: float) -> ServiceDown:
+    """What blackbox answers without a response: status code 0 and the DNS time."""
+    families = Families()
+    families.add(STATUS, 0)
+    families.add(DNS_TIME, resolve)
+    return ServiceDown(down.reason, down.detail, families=families)
+
+
+class HttpModule(ServiceModule):
     """The ``http`` service module (blackbox-compatible names)."""
 
     name = "http"
     description = "HTTP(S) endpoint: blackbox http prober names, health status, JSON fields"
+    grace = 0.5  # aiohttp's total timeout keeps the deadline (and says so)
 
     def __init__(self) -> None:
         self._histograms: dict[str, Histogram] = {}
@@ -237,36 +246,27 @@ class HttpModule:
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def probe(self, target: Target, timeout: float) -> ProbeResult:
-        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        timeout = capped_timeout(params, timeout)
-        out = Families()
-        errors: dict[str, str] = {}
-        t0 = time.perf_counter()
+    async def collect(self, probe: Probe) -> None:
+        params, out = probe.params, probe.out
         timings = Timings()
-        success = False
         try:
-            headers = build_headers(params, target)
-            answer = await asyncio.wait_for(
-                fetch(target.address, headers, params, timings, timeout), timeout + 0.5
-            )
+            headers = build_headers(params, probe.target)
+            answer = await fetch(probe.address, headers, params, timings, probe.timeout)
         except ConfigError as exc:
-            errors["http"] = f"config: {exc}"
-            out.add(STATUS, 0)
-        except ProbeFailure as exc:
-            errors["http"] = str(exc)
-            out.add(STATUS, 0)
-        except TimeoutError:
-            errors["http"] = f"timeout: no answer within {timeout:.3g} s"
-            out.add(STATUS, 0)
-        else:
-            success = self._emit_answer(out, errors, params, target.name, answer)
-            for phase, seconds in phases(timings).items():
-                out.add(PHASES, seconds, phase)
+            raise _failed(ServiceDown("config", str(exc)), timings.resolve) from None
+        except ServiceDown as exc:
+            raise _failed(exc, timings.resolve) from None
+        healthy = self._emit_answer(out, probe.errors, params, probe.target.name, answer)
+        for phase, seconds in phases(timings).items():
+            out.add(PHASES, seconds, phase)
         out.add(DNS_TIME, timings.resolve)
-        out.add(SUCCESS, 1 if success else 0)
-        out.add(DURATION, time.perf_counter() - t0)
-        return ProbeResult(out, errors)
+        if not healthy:  # an answer, but not the one expected: the series stay, success is 0
+            kind, _, detail = probe.errors.pop("http").partition(": ")
+            raise ServiceDown(kind, detail, families=out)
+
+    def timed_out(self, probe: Probe) -> ServiceDown:
+        down = ServiceDown("timeout", f"no answer within {probe.timeout:.3g} s")
+        return _failed(down, 0.0)
 
     def _emit_answer(
         self,
@@ -295,9 +295,3 @@ class HttpModule:
             errors["http"] = f"status: {answer.status} not expected"
             return False
         return healthy
-
-    async def close(self) -> None:
-        """Nothing pooled: each probe opens a fresh connection, as blackbox does."""
-
-    def pool_size(self) -> int:
-        return 0

@@ -31,9 +31,9 @@ change.  The module remembers each target's last values and fills such a gap whe
 successful probe was under ``CARRY_WINDOW`` seconds ago (no change can have gone unseen) and
 the uptime did not go backwards (no restart).
 
-Failure follows blackbox: ``probe_success 0`` and the duration, the reason in
-``ProbeResult.errors["mqtt"]``: ``connect:``, ``timeout:`` (naming the step: CONNACK, SUBACK or
-the echo), ``auth:`` (CONNACK 4/5), ``refused:`` (other CONNACK codes, SUBACK 0x80),
+Failure follows blackbox (``services/base.py``): ``probe_success 0`` and the duration, the
+reason in ``ProbeResult.errors["mqtt"]``: ``connect:``, ``timeout:`` (naming the step: CONNACK,
+SUBACK or the echo), ``auth:`` (CONNACK 4/5), ``refused:`` (other CONNACK codes, SUBACK 0x80),
 ``protocol:`` (not MQTT, quoting the first bytes), ``closed:``, ``config:``.  All of it within
 the probe's timeout.
 """
@@ -55,9 +55,14 @@ from typing import Any
 
 from fleetwatch.errors import FleetwatchError
 from fleetwatch.exporters.families import Families, Spec, counter, gauge
-from fleetwatch.exporters.module import ProbeResult, Target
 from fleetwatch.exporters.services import _mqttwire as wire
-from fleetwatch.exporters.services._jsonclient import DURATION, SUCCESS, capped_timeout
+from fleetwatch.exporters.services.base import (
+    DURATION,
+    SUCCESS,
+    Probe,
+    ServiceDown,
+    ServiceModule,
+)
 
 DEFAULT_PORT = 1883
 DEFAULT_ECHO_PREFIX = "fleetwatch/probe"
@@ -209,10 +214,6 @@ def carry_over(previous: Memory | None, current: Memory) -> Memory:
 # --------------------------------------------------------------------------------------------
 
 
-class ProbeFailure(Exception):
-    """The probe failed; the message is ``kind: detail`` for ProbeResult.errors."""
-
-
 @dataclass
 class Session:
     """What one probe has seen so far (read by the timeout handler to name the step)."""
@@ -238,7 +239,7 @@ def split_address(address: str) -> tuple[str, int]:
     scheme, sep, rest = addr.partition("://")
     if sep:
         if scheme not in ("tcp", "mqtt"):
-            raise ProbeFailure(f"config: scheme {scheme}:// (only plain TCP: tcp:// or mqtt://)")
+            raise ServiceDown("config", f"scheme {scheme}:// (only plain TCP: tcp:// or mqtt://)")
         addr = rest.rstrip("/")
     if addr.startswith("["):
         host, _, port = addr[1:].partition("]")
@@ -248,7 +249,7 @@ def split_address(address: str) -> tuple[str, int]:
         if not sep or ":" in host:
             host, port = addr, ""
     if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ProbeFailure(f"config: bad port in address {address!r}")
+        raise ServiceDown("config", f"bad port in address {address!r}")
     return host, int(port) if port else DEFAULT_PORT
 
 
@@ -272,7 +273,7 @@ class PacketStream:
                     self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
             if not data:
                 step = self.session.step.upper() if self.session.step != "echo" else "the echo"
-                raise ProbeFailure(f"closed: the peer closed the connection before {step}")
+                raise ServiceDown("closed", f"the peer closed the connection before {step}")
             seen = self.session.first_bytes
             if len(seen) < FIRST_BYTES:
                 self.session.first_bytes = seen + data[: FIRST_BYTES - len(seen)]
@@ -300,7 +301,7 @@ async def read_sys(
             keepalive=KEEPALIVE,
         )
     except ValueError as exc:
-        raise ProbeFailure(f"config: {exc}") from None
+        raise ServiceDown("config", f"{exc}") from None
     reader, writer = await asyncio.open_connection(host, port)
     try:
         session.step = "connack"
@@ -310,7 +311,7 @@ async def read_sys(
         if code:
             kind = "auth" if code in (4, 5) else "refused"
             text = wire.CONNACK_CODES.get(code, "unknown return code")
-            raise ProbeFailure(f"{kind}: CONNACK return code {code}: {text}")
+            raise ServiceDown(kind, f"CONNACK return code {code}: {text}")
         session.step = "suback"
         writer.write(wire.encode_subscribe(1, [("$SYS/#", 0), (echo, 0)]))
         while True:
@@ -328,7 +329,7 @@ async def read_sys(
                 session.step = "echo"
                 writer.write(wire.encode_publish(echo, nonce.encode()))
             elif packet.kind != wire.PINGRESP:
-                raise ProbeFailure(f"protocol: unexpected {packet.name} from the broker")
+                raise ServiceDown("protocol", f"unexpected {packet.name} from the broker")
         writer.write(wire.DISCONNECT_PACKET)
         writer.close()
         with contextlib.suppress(OSError):
@@ -342,29 +343,34 @@ async def read_sys(
 def _check_suback(packet: wire.Packet, echo: str) -> None:
     packet_id, codes = wire.decode_suback(packet)
     if packet_id != 1 or len(codes) != 2:
-        raise ProbeFailure(f"protocol: SUBACK {packet_id} with {len(codes)} codes (expected 1, 2)")
+        detail = f"SUBACK {packet_id} with {len(codes)} codes (expected 1, 2)"
+        raise ServiceDown("protocol", detail)
     for topic, code in zip(("$SYS/#", echo), codes, strict=True):
         if code == wire.SUBACK_FAILURE:
-            raise ProbeFailure(f"refused: the broker refused the subscription to {topic}")
+            raise ServiceDown("refused", f"the broker refused the subscription to {topic}")
 
 
-def failure_reason(exc: BaseException, session: Session, timeout: float, address: str) -> str:
-    """A short ``kind: detail`` for ProbeResult.errors (never the password)."""
-    if isinstance(exc, ProbeFailure):
-        return str(exc)
+def classify(exc: Exception, session: Session, timeout: float, address: str) -> ServiceDown | None:
+    """What an error of the MQTT session says of the broker (never the password); None for
+    anything else: a bug."""
     if isinstance(exc, TimeoutError):
-        text = _STEP_TIMEOUTS.get(session.step, "no answer {within}")
-        return "timeout: " + text.format(within=f"within {timeout:.3g} s", topic=session.echo)
+        return timed_out(session, timeout)
     if isinstance(exc, wire.WireError):
-        return f"protocol: not MQTT: {exc} (first bytes {session.first_bytes!r})"
+        return ServiceDown("protocol", f"not MQTT: {exc} (first bytes {session.first_bytes!r})")
     if isinstance(exc, FleetwatchError):
-        return f"config: {exc}"
+        return ServiceDown("config", str(exc))
     if isinstance(exc, socket.gaierror):
-        return f"connect: {address}: {exc.strerror or exc}"
+        return ServiceDown("connect", f"{address}: {exc.strerror or exc}")
     if isinstance(exc, OSError):
         detail = os.strerror(exc.errno) if exc.errno else str(exc)
-        return f"connect: {address}: {detail}"
-    return f"internal: {type(exc).__name__}: {exc}"
+        return ServiceDown("connect", f"{address}: {detail}")
+    return None
+
+
+def timed_out(session: Session, timeout: float) -> ServiceDown:
+    """The deadline ended the session: which step it was waiting for."""
+    text = _STEP_TIMEOUTS.get(session.step, "no answer {within}")
+    return ServiceDown("timeout", text.format(within=f"within {timeout:.3g} s", topic=session.echo))
 
 
 # --------------------------------------------------------------------------------------------
@@ -372,7 +378,7 @@ def failure_reason(exc: BaseException, session: Session, timeout: float, address
 # --------------------------------------------------------------------------------------------
 
 
-class MqttModule:
+class MqttModule(ServiceModule):
     """The ``mqtt`` service module."""
 
     name = "mqtt"
@@ -384,44 +390,36 @@ class MqttModule:
     def specs(self) -> list[Spec]:
         return list(SPECS)
 
-    async def probe(self, target: Target, timeout: float) -> ProbeResult:
-        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        timeout = capped_timeout(params, timeout)
-        prefix = str(params.get("echo_topic_prefix") or DEFAULT_ECHO_PREFIX)
-        out = Families()
-        errors: dict[str, str] = {}
-        session = Session()
-        t0 = time.perf_counter()
-        try:
-            async with asyncio.timeout(timeout):
-                secret = getattr(target, "secret", None)
-                password = secret("password") if callable(secret) else None
-                username = params.get("username")
-                host, port = split_address(target.address)
-                values = await read_sys(
-                    host,
-                    port,
-                    session,
-                    username=str(username) if username else None,
-                    password=password,
-                    echo_prefix=prefix,
-                )
-        except Exception as exc:  # every failure is probe_success 0, as blackbox
-            errors["mqtt"] = failure_reason(exc, session, timeout, target.address)
-        else:
-            key = (target.name, target.address)
-            memory = carry_over(self._memory.get(key), Memory(time.monotonic(), values))
-            self._memory[key] = memory
-            out = sys_families(memory.values)
-            if not session.sys_messages:
-                errors["sys"] = "no $SYS topics received ($SYS disabled, or denied by an ACL)"
-        out.add(SUCCESS, 0 if "mqtt" in errors else 1)
-        out.add(DURATION, time.perf_counter() - t0)
-        return ProbeResult(out, errors)
+    async def collect(self, probe: Probe) -> None:
+        params = probe.params
+        session = probe.state = Session()
+        username = params.get("username")
+        host, port = split_address(probe.address)
+        values = await read_sys(
+            host,
+            port,
+            session,
+            username=str(username) if username else None,
+            password=probe.secret("password"),
+            echo_prefix=str(params.get("echo_topic_prefix") or DEFAULT_ECHO_PREFIX),
+        )
+        key = (probe.target.name, probe.address)
+        memory = carry_over(self._memory.get(key), Memory(time.monotonic(), values))
+        self._memory[key] = memory
+        probe.out.merge(sys_families(memory.values))
+        if not session.sys_messages:
+            probe.errors["sys"] = "no $SYS topics received ($SYS disabled, or denied by an ACL)"
+
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return classify(exc, _session(probe), probe.timeout, probe.address)
+
+    def timed_out(self, probe: Probe) -> ServiceDown:
+        return timed_out(_session(probe), probe.timeout)
 
     async def close(self) -> None:
         """Nothing pooled (one connection per probe); forget the remembered values."""
         self._memory.clear()
 
-    def pool_size(self) -> int:
-        return 0
+
+def _session(probe: Probe) -> Session:
+    return probe.state if isinstance(probe.state, Session) else Session()

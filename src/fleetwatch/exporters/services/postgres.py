@@ -4,10 +4,11 @@ One connection per target, kept open across probes as postgres_exporter keeps it
 PostgreSQL connection forks a backend and authenticates: about 10 ms), used within each probe's
 deadline (on expiry psycopg cancels the running query; no session ``statement_timeout``, which
 pg_settings would then report instead of the server's).  Probes of one target take turns on it;
-a probe that fails as a whole closes it, and the next one connects anew.
+a kept connection the server dropped is replaced once (``exporters/kept.py``); a probe that
+fails as a whole closes it, and the next one connects anew.
 
 Like postgres_exporter, a dead database or a refused login is not an HTTP error: ``pg_up 0``
-and the reason in ``ProbeResult.errors``.
+and the reason in ``ProbeResult.errors`` (``services/base.py``; a bug of the module is a 503).
 A failing section (a view missing on an old version, a custom query with a typo) costs that
 section only: its reason goes to ``errors[section]`` and the probe goes on.
 
@@ -21,12 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from fleetwatch.errors import FleetwatchError, ParseError
-from fleetwatch.exporters.families import Families, Spec
-from fleetwatch.exporters.module import ProbeResult
+from fleetwatch.exporters.families import Spec
+from fleetwatch.exporters.kept import reuse_or_replace
 from fleetwatch.exporters.services._pg_custom import (
     NAME_RE,
     CustomQuery,
@@ -56,16 +57,15 @@ from fleetwatch.exporters.services._pg_metrics import (
     setting_metric,
     to_float,
 )
-
-if TYPE_CHECKING:
-    from fleetwatch.inventory import Host, Service
+from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule
+from fleetwatch.inventory.model import Service
 
 __all__ = [
     "DEFAULT_PORT",
     "PARAMS_SCHEMA",
     "PostgresModule",
+    "classify",
     "conninfo_kwargs",
-    "failure_reason",
     "parse_custom_queries",
     "postgres_specs",
     "setting_metric",
@@ -123,10 +123,10 @@ PARAMS_SCHEMA: dict[str, Any] = {
 # --------------------------------------------------------------------------------------------
 
 
-def conninfo_kwargs(target: Host | Service, timeout: float) -> dict[str, Any]:
+def conninfo_kwargs(target: Service, timeout: float) -> dict[str, Any]:
     """psycopg connection arguments from the target (address: ``host:port``, ``[v6]:port``,
     ``host`` or a unix socket directory ``/run/postgresql`` / ``/run/postgresql:5433``)."""
-    params: Mapping[str, Any] = getattr(target, "params", {}) or {}
+    params = target.params
     address = target.address.strip()
     if address.startswith("/"):  # a socket directory, optionally ``/dir:port``
         path, sep, num = address.rpartition(":")
@@ -149,40 +149,42 @@ def conninfo_kwargs(target: Host | Service, timeout: float) -> dict[str, Any]:
         kwargs["user"] = str(params["user"])
     if params.get("sslmode"):
         kwargs["sslmode"] = str(params["sslmode"])
-    secret = getattr(target, "secret", None)
-    password = secret("password") if callable(secret) else None
+    password = target.secret("password")
     if password is not None:
         kwargs["password"] = password
     return kwargs
 
 
-def failure_reason(exc: BaseException) -> str:
-    """A short ``kind: detail`` for ProbeResult.errors (never the password)."""
+def classify(exc: Exception) -> ServiceDown | None:
+    """What an error of psycopg or of a parser says of the server (never the password); None
+    for anything else: a bug."""
     import psycopg
 
     if isinstance(exc, TimeoutError):
-        return "timeout: no complete answer within the probe deadline"
+        return ServiceDown("timeout", "no complete answer within the probe deadline")
     if isinstance(exc, psycopg.OperationalError):
         text = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         lowered = str(exc).lower()
         kind = "auth" if "authentication" in lowered or "password" in lowered else "connect"
-        return f"{kind}: {text}"
+        return ServiceDown(kind, text)
     if isinstance(exc, psycopg.Error):
-        return f"query: {str(exc).strip().splitlines()[0] if str(exc).strip() else exc}"
+        return ServiceDown("query", str(exc).strip().splitlines()[0] if str(exc).strip() else "")
     if isinstance(exc, ParseError):
-        return f"parse: {exc}"
+        return ServiceDown("parse", str(exc))
     if isinstance(exc, FleetwatchError):
-        return f"config: {exc}"
+        return ServiceDown("config", str(exc))
     if isinstance(exc, OSError):
-        return f"connect: {exc.strerror or exc}"
-    return f"internal: {type(exc).__name__}: {exc}"
+        return ServiceDown("connect", str(exc.strerror or exc))
+    return None
 
 
-class PostgresModule:
+class PostgresModule(ServiceModule):
     """PostgreSQL: postgres_exporter names, plus inventory-defined SQL → gauges."""
 
     name = "postgres"
     description = "PostgreSQL with psycopg: postgres_exporter names, custom SQL queries as gauges"
+    success = UP
+    duration = None  # postgres_exporter has none
 
     def __init__(self) -> None:
         # target name -> (connection parameters, open connection); a lock per target
@@ -192,40 +194,38 @@ class PostgresModule:
     def specs(self) -> list[Spec]:
         return postgres_specs()
 
-    async def probe(self, target: Host | Service, timeout: float) -> ProbeResult:
-        fams = Families()
-        errors: dict[str, str] = {}
-        lock = self._locks.setdefault(target.name, asyncio.Lock())
-        try:
-            params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-            queries = parse_custom_queries(params.get("queries"))  # before any connection
-            async with asyncio.timeout(timeout), lock:
-                import psycopg
+    async def collect(self, probe: Probe) -> None:
+        import psycopg
 
-                for attempt in (1, 2):
-                    conn, reused = await self._connection(target, timeout)
-                    try:
-                        await self._collect(conn, queries, fams, errors)
-                        break
-                    except psycopg.OperationalError:
-                        # a kept connection the server closed (restart, idle timeout,
-                        # pg_terminate_backend): once more on a new one
-                        self._drop(target.name)
-                        if not reused or attempt == 2:
-                            raise
-                        fams, errors = Families(), {}
-                    except BaseException:
-                        self._drop(target.name)
-                        raise
-            fams.add(UP, 1)
-        except Exception as exc:  # a dead or refusing server is pg_up 0, as postgres_exporter
-            self._drop(target.name)
-            fams = Families()
-            fams.add(UP, 0)
-            errors = {"postgres": failure_reason(exc)}
-        return ProbeResult(fams, errors)
+        queries = parse_custom_queries(probe.params.get("queries"))  # before any connection
+        name = probe.target.name
 
-    async def _connection(self, target: Host | Service, timeout: float) -> tuple[Any, bool]:
+        async def use(conn: Any) -> None:
+            probe.reset()  # a second attempt starts afresh
+            await self._collect(conn, queries, probe)
+
+        def release(conn: Any, exc: BaseException | None) -> None:
+            if exc is not None:  # a failed probe leaves the connection in an unknown state
+                self._drop(name)
+
+        async with self._locks.setdefault(name, asyncio.Lock()):
+            try:
+                # OperationalError from a kept connection: the server closed it (a restart,
+                # an idle timeout, pg_terminate_backend)
+                await reuse_or_replace(
+                    lambda: self._connection(probe.target, probe.timeout),
+                    use,
+                    release,
+                    (psycopg.OperationalError,),
+                )
+            except BaseException:
+                self._drop(name)
+                raise
+
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return classify(exc)
+
+    async def _connection(self, target: Service, timeout: float) -> tuple[Any, bool]:
         """The target's connection, and whether it was kept from an earlier probe."""
         import psycopg
         from psycopg.rows import dict_row
@@ -248,10 +248,10 @@ class PostgresModule:
             with contextlib.suppress(Exception):
                 cached[1].pgconn.finish()  # no round trip: the server may be gone
 
-    async def _collect(
-        self, conn: Any, queries: list[CustomQuery], fams: Families, errors: dict[str, str]
-    ) -> None:
+    async def _collect(self, conn: Any, queries: list[CustomQuery], probe: Probe) -> None:
         import psycopg
+
+        fams = probe.out
 
         async def rows(sql: str) -> list[dict[str, Any]]:
             async with conn.cursor() as cur:
@@ -259,13 +259,12 @@ class PostgresModule:
                 fetched: list[dict[str, Any]] = await cur.fetchall()
                 return fetched
 
+        def dropped(exc: Exception) -> bool:
+            return isinstance(exc, psycopg.OperationalError) and bool(conn.closed)
+
         async def section(name: str, sql: str, use: Callable[[list[Row]], None]) -> None:
-            try:
+            with probe.section(name, fatal=dropped):
                 use(list(await rows(sql)))
-            except (psycopg.Error, ParseError) as exc:
-                if isinstance(exc, psycopg.OperationalError) and conn.closed:
-                    raise
-                errors[name] = failure_reason(exc)
 
         await section(
             "static",

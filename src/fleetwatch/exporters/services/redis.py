@@ -5,10 +5,11 @@ databases`` / ``io-threads`` (optional: refused on managed Redis), ``SLOWLOG``, 
 of ``params["check_keys"]`` (``"key"`` or ``"db:key"``) as ``redis_key_size{db,key}`` so job
 queues (BullMQ ``bull:<q>:wait``, RQ ``rq:queue:<q>``, Celery ``<queue>``) show their depth.
 
-Like redis_exporter, a dead server or a refused login is not an HTTP error: the probe answers
-with ``redis_up 0`` and the reason in ``ProbeResult.errors["redis"]``.  The families and the
-INFO parser (pure functions; garbage raises ``ParseError``): ``_redis_metrics.py``; the RESP
-client: ``_redis_wire.py``.
+Like redis_exporter, a dead server, a refused login or an answer that is not RESP is not an
+HTTP error: the probe answers with ``redis_up 0`` and the reason in
+``ProbeResult.errors["redis"]`` (``services/base.py``; a bug of the module is a 503).
+The families and the INFO parser (pure functions; garbage raises ``ParseError``):
+``_redis_metrics.py``; the RESP client: ``_redis_wire.py``.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fleetwatch.errors import FleetwatchError, ParseError
 from fleetwatch.exporters.families import Families, Spec
-from fleetwatch.exporters.module import ProbeResult
 from fleetwatch.exporters.services._redis_metrics import (
     CONFIG_IO_THREADS,
     KEY_SIZE,
@@ -41,14 +41,12 @@ from fleetwatch.exporters.services._redis_wire import (
     RespValue,
     split_address,
 )
-
-if TYPE_CHECKING:
-    from fleetwatch.inventory import Host, Service
+from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule
 
 __all__ = [
     "PARAMS_SCHEMA",
     "RedisModule",
-    "failure_reason",
+    "classify",
     "info_families",
     "parse_check_key",
     "parse_info",
@@ -155,25 +153,26 @@ async def _check_keys(conn: RespConnection, items: Iterable[str], fams: Families
         await conn.call("SELECT", 0)
 
 
-def failure_reason(exc: BaseException) -> str:
-    """A short ``kind: detail`` for ProbeResult.errors (never a secret)."""
+def classify(exc: Exception) -> ServiceDown | None:
+    """What an error of the RESP client or the INFO parser says of the server (never a
+    secret); None for anything else: a bug."""
     if isinstance(exc, TimeoutError):
-        return "timeout: no complete answer within the probe deadline"
+        return ServiceDown("timeout", "no complete answer within the probe deadline")
     if isinstance(exc, RedisReplyError):
         text = str(exc)
         kind = "auth" if text.split(" ", 1)[0] in {"WRONGPASS", "NOAUTH", "NOPERM"} else "reply"
         if "password" in text.lower() and kind == "reply":
             kind = "auth"
-        return f"{kind}: {text}"
+        return ServiceDown(kind, text)
     if isinstance(exc, ParseError):
-        return f"parse: {exc}"
+        return ServiceDown("parse", str(exc))
     if isinstance(exc, ProtocolError | asyncio.IncompleteReadError | asyncio.LimitOverrunError):
-        return f"protocol: {exc}"
+        return ServiceDown("protocol", str(exc))
     if isinstance(exc, FleetwatchError):
-        return f"config: {exc}"
+        return ServiceDown("config", str(exc))
     if isinstance(exc, OSError):
-        return f"connect: {exc.strerror or exc}"
-    return f"internal: {type(exc).__name__}: {exc}"
+        return ServiceDown("connect", str(exc.strerror or exc))
+    return None
 
 
 def _check_keys_param(params: Mapping[str, Any]) -> list[str]:
@@ -183,33 +182,21 @@ def _check_keys_param(params: Mapping[str, Any]) -> list[str]:
     return [str(k) for k in raw] if isinstance(raw, Sequence) else []
 
 
-class RedisModule:
+class RedisModule(ServiceModule):
     """Redis (and protocol-compatible: KeyDB, Valkey, Dragonfly): redis_exporter's names."""
 
     name = "redis"
     description = "Redis over RESP: redis_exporter names (INFO ALL, key sizes for job queues)"
+    success = UP
+    duration = None  # redis_exporter has none
 
     def specs(self) -> list[Spec]:
         return redis_specs()
 
-    async def probe(self, target: Host | Service, timeout: float) -> ProbeResult:
-        fams = Families()
-        errors: dict[str, str] = {}
-        try:
-            async with asyncio.timeout(timeout):
-                fams.merge(await self._collect(target))
-            fams.add(UP, 1)
-        except Exception as exc:  # every failure is redis_up 0, as redis_exporter
-            fams = Families()
-            fams.add(UP, 0)
-            errors["redis"] = failure_reason(exc)
-        return ProbeResult(fams, errors)
-
-    async def _collect(self, target: Host | Service) -> Families:
-        params: Mapping[str, Any] = getattr(target, "params", {}) or {}
-        secret = getattr(target, "secret", None)
-        password = secret("password") if callable(secret) else None
-        conn = await RespConnection.open(target.address)
+    async def collect(self, probe: Probe) -> None:
+        params = probe.params
+        password = probe.secret("password")
+        conn = await RespConnection.open(probe.address)
         try:
             if password is not None:
                 username = params.get("username")
@@ -228,12 +215,9 @@ class RedisModule:
                 fams.add(CONFIG_IO_THREADS, io_threads)
             await _slowlog(conn, fams)
             await _check_keys(conn, _check_keys_param(params), fams)
-            return fams
         finally:
             await conn.close()
+        probe.out.merge(fams)
 
-    async def close(self) -> None:
-        """Nothing pooled: one connection per probe."""
-
-    def pool_size(self) -> int:
-        return 0
+    def classify(self, exc: Exception, probe: Probe) -> ServiceDown | None:
+        return classify(exc)
