@@ -1,10 +1,7 @@
 """``fleetwatch build``: inventory + content (dashboards/, provisioning/) → build/.
 
-Layout of the output (deterministic: same input → byte-identical files)::
-
-    prometheus/prometheus.yml  prometheus/targets/<job>.json  prometheus/rules/*.yml
-    grafana/provisioning/{datasources,dashboards}/*.yaml
-    grafana/dashboards/<folder>/<dashboard>.json
+The output is deterministic (same input → byte-identical files); its layout is
+``fleetwatch.layout``.
 """
 
 from __future__ import annotations
@@ -13,13 +10,11 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fleetwatch import layout
 from fleetwatch.errors import ConfigError
 from fleetwatch.inventory import Inventory
 from fleetwatch.provisioning.grafana import DEFAULT_DASHBOARDS_PATH, write_grafana_provisioning
 from fleetwatch.provisioning.prometheus import write_prometheus
-
-#: the generated subtrees; rebuilt from scratch so that a removed source leaves no stale file
-GENERATED = ("prometheus", "grafana", "alertmanager")
 
 
 @dataclass
@@ -41,7 +36,9 @@ def _rules(
     from fleetwatch.dashboards.pipeline import build_dashboards
     from fleetwatch.rules import build_rules, slo_dashboards
 
-    files = build_rules(rules_src, inventory, staging / "prometheus", dashboards_src=dashboards_src)
+    files = build_rules(
+        rules_src, inventory, staging / layout.PROMETHEUS, dashboards_src=dashboards_src
+    )
     generated = slo_dashboards(rules_src)
     if generated:
         # generated dashboard sources go through the same pipeline as hand-written ones
@@ -49,7 +46,7 @@ def _rules(
         (src / "slo").mkdir(parents=True)
         for slug, text in sorted(generated.items()):
             (src / "slo" / f"{slug}.yaml").write_text(text, encoding="utf-8")
-        files += build_dashboards(src, staging / "grafana" / "dashboards")
+        files += build_dashboards(src, layout.dashboards_dir(staging))
         shutil.rmtree(src)
     return files
 
@@ -59,11 +56,10 @@ def _alertmanager(alerting_yaml: Path, out: Path, inbox: str) -> list[Path]:
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
-    from fleetwatch.validate.engine import ROUTING_POLICY
 
     files = build_alertmanager(alerting_yaml, out, inbox)
-    shutil.copyfile(alerting_yaml, out / ROUTING_POLICY)
-    return [*files, out / ROUTING_POLICY]
+    shutil.copyfile(alerting_yaml, out / layout.ROUTING_POLICY)
+    return [*files, out / layout.ROUTING_POLICY]
 
 
 def build(
@@ -86,21 +82,21 @@ def build(
         shutil.rmtree(staging)
     staging.mkdir(parents=True)
     try:
-        files = write_prometheus(inventory, staging / "prometheus")
+        files = write_prometheus(inventory, staging / layout.PROMETHEUS)
         files += write_grafana_provisioning(
             inventory,
-            staging / "grafana" / "provisioning",
+            layout.provisioning_dir(staging),
             content / "provisioning",
             grafana_dashboards_path,
         )
-        files += build_dashboards(dashboards_src, staging / "grafana" / "dashboards")
+        files += build_dashboards(dashboards_src, layout.dashboards_dir(staging))
         files += _rules(content / "rules", inventory, staging, dashboards_src)
         files += _alertmanager(
-            content / "alerting.yaml", staging / "alertmanager", inventory.stack.inbox
+            content / "alerting.yaml", staging / layout.ALERTMANAGER, inventory.stack.inbox
         )
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
-        for sub in GENERATED:
+        for sub in layout.GENERATED:
             if (out / sub).exists():
                 shutil.rmtree(out / sub)
             if (staging / sub).exists():

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from fleetwatch.exporters.families import Spec
+from fleetwatch.rule_names import INVENTORY_SERIES
 
 #: series Prometheus itself writes for every scrape, alert and rule evaluation
 PROMETHEUS_SERIES = frozenset(
@@ -22,19 +23,6 @@ PROMETHEUS_SERIES = frozenset(
         "scrape_series_added",
         "ALERTS",
         "ALERTS_FOR_STATE",
-    }
-)
-
-
-#: series `fleetwatch build` records from the inventory (rules/inventory.yml); declared here
-#: because a fleet without allocated resources records none of the allocated_* ones
-INVENTORY_SERIES = frozenset(
-    {
-        "deployment:allocated_cpu_cores:inventory",
-        "deployment:allocated_memory_bytes:inventory",
-        "deployment:allocated_storage_bytes:inventory",
-        "instance:maintenance:inventory",
-        "instance:threshold:ratio",
     }
 )
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fleetwatch import layout
 from fleetwatch.errors import ToolError
 from fleetwatch.inventory import Inventory
 
@@ -148,7 +149,7 @@ def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> 
     log = state_dir / "prometheus.log"
     argv = [
         binary_path,
-        f"--config.file={build_dir / 'prometheus' / 'prometheus.yml'}",
+        f"--config.file={layout.prometheus_config(build_dir)}",
         f"--storage.tsdb.path={state_dir / 'prometheus-data'}",
         f"--web.listen-address={listen}",
         "--web.enable-lifecycle",
@@ -167,7 +168,7 @@ def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -
         "`apt-get install prometheus-alertmanager` (`make run` does it as root), or use "
         "deploy/docker-compose.yml",
     )
-    config = build_dir / "alertmanager" / "alertmanager.yml"
+    config = layout.alertmanager_config(build_dir)
     if not config.exists():
         raise ToolError(f"{config} is missing: no alerting.yaml in the content folder")
     listen = _listen(inventory.stack.alertmanager_url)

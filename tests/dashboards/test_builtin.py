@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from builtin_content import recorded
 from fleetwatch.catalog import known_series
 from fleetwatch.dashboards import compile_dashboard, discover
 
 from .conftest import BUILTIN
 from .test_render import all_panels, check_properties
 
-INVENTORY_SERIES = {
-    "deployment:allocated_cpu_cores:inventory",
-    "deployment:allocated_memory_bytes:inventory",
-    "deployment:allocated_storage_bytes:inventory",
-    "instance:maintenance:inventory",
-}
 SOURCES = discover(BUILTIN)
-
-
-@functools.cache
-def _recorded() -> frozenset[str]:
-    """Recording rules of the built-in rules/ content: the dashboards may read them."""
-    import tempfile
-
-    import yaml
-
-    from fleetwatch.inventory import default_inventory
-    from fleetwatch.rules import build_rules
-
-    with tempfile.TemporaryDirectory() as tmp:
-        files = build_rules(BUILTIN.parent / "rules", default_inventory(), Path(tmp))
-        return frozenset(
-            r["record"]
-            for f in files
-            if f.parent.name == "rules"
-            for g in yaml.safe_load(f.read_text())["groups"]
-            for r in g["rules"]
-            if "record" in r
-        )
 
 
 _WORD = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
@@ -82,7 +54,7 @@ def test_there_are_builtin_dashboards():
 def test_builtin_dashboard(path: Path):
     d = compile_dashboard(BUILTIN, path).json
     check_properties(d)
-    known = known_series(INVENTORY_SERIES | _recorded())
+    known = known_series(recorded())
     for p in all_panels(d):
         if p["type"] != "row":
             assert p.get("title") and p.get("description"), p

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from fleetwatch import layout
 from fleetwatch.cli.options import content_option, inventory_option, output_option
 
 STATE_DIR = ".fleetwatch"
@@ -69,7 +70,7 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
         click.echo(stack.status_table(stack.wait_for_first_scrapes(prom, timeout=20)))
         click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")
     if current.url("alertmanager"):
-        _alert_delivery(out / "alertmanager" / "alertmanager.yml", current.url("inbox"))
+        _alert_delivery(layout.alertmanager_config(out), current.url("inbox"))
     click.echo(
         f"  Grafana: docker compose -f deploy/docker-compose.yml up (provisioned from {out}/)"
     )

@@ -31,10 +31,10 @@ from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.writers import write_yaml
 from fleetwatch.config.yamlpos import Document, JsonPath, load_yaml
 from fleetwatch.errors import ConfigError
+from fleetwatch.layout import ALERTMANAGER_CONFIG
 
 SEVERITIES = ("critical", "warning", "info")
 NULL_RECEIVER = "null"
-CONFIG_NAME = "alertmanager.yml"
 DEFAULT_GROUP_BY = ("alertname", "deployment", "instance")
 DEFAULT_TIMING = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 DEFAULT_RESOLVE_TIMEOUT = "5m"
@@ -125,7 +125,7 @@ def build_alertmanager(
     """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
     ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to."""
     spec = load_alerting(alerting_yaml)
-    path = write_yaml(out_dir / CONFIG_NAME, render(spec, inbox), alerting_yaml.name)
+    path = write_yaml(out_dir / ALERTMANAGER_CONFIG, render(spec, inbox), alerting_yaml.name)
     return [path]
 
 

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Host, Inventory, Service
+from fleetwatch.layout import INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
-RULES_DIR = "rules"
-TARGETS_DIR = "targets"
-INVENTORY_RULES = "inventory.yml"
 
 
 def job_name(module: str, interval: str) -> str:
@@ -127,26 +126,20 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
         if res is None:
             continue
         if res.cpu_cores is not None:
-            rules.append(_vector("deployment:allocated_cpu_cores:inventory", res.cpu_cores, labels))
+            rules.append(_vector(rule_names.ALLOCATED_CPU_CORES, res.cpu_cores, labels))
         if res.memory_bytes is not None:
-            rules.append(
-                _vector("deployment:allocated_memory_bytes:inventory", res.memory_bytes, labels)
-            )
+            rules.append(_vector(rule_names.ALLOCATED_MEMORY_BYTES, res.memory_bytes, labels))
         if res.storage_bytes is not None:
-            rules.append(
-                _vector("deployment:allocated_storage_bytes:inventory", res.storage_bytes, labels)
-            )
+            rules.append(_vector(rule_names.ALLOCATED_STORAGE_BYTES, res.storage_bytes, labels))
     for host in sorted(inventory.hosts(), key=lambda h: h.name):
         labels = {"instance": host.name, "deployment": host.deployment, "provider": host.provider}
-        rules.append(
-            _vector("instance:maintenance:inventory", 1 if host.maintenance else 0, labels)
-        )
+        rules.append(_vector(rule_names.MAINTENANCE, 1 if host.maintenance else 0, labels))
         # alert thresholds as series, so one alert rule joins them instead of one rule per host
         t = host.thresholds
         for resource, percent in (("cpu", t.cpu), ("memory", t.memory), ("disk", t.disk)):
             rules.append(
                 _vector(
-                    "instance:threshold:ratio",
+                    rule_names.THRESHOLD,
                     percent / 100,
                     {**labels, "resource": resource},
                 )
@@ -157,7 +150,7 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
 def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
     """Write prometheus.yml, targets/*.json and rules/inventory.yml under ``out``."""
     source = inventory.path
-    written = [write_yaml(out / "prometheus.yml", prometheus_config(inventory), source)]
+    written = [write_yaml(out / PROMETHEUS_CONFIG, prometheus_config(inventory), source)]
     for name, hosts in jobs(inventory).items():
         written.append(write_json(out / TARGETS_DIR / f"{name}.json", file_sd(hosts)))
     written.append(

@@ -23,8 +23,8 @@ def dashboard(slo: Slo) -> dict[str, Any]:
     sel = f'{{slo="{slo.name}"}}'
     objective = num(slo.objective / 100)
     burn = [
-        {"expr": f"slo:sli_error:ratio_rate{w}{sel} / on(slo) group_left() "
-                 f"slo:error_budget:ratio{sel}", "legend": w}
+        {"expr": f"{slo_rules.SLI_ERROR}{w}{sel} / on(slo) group_left() "
+                 f"{slo_rules.ERROR_BUDGET}{sel}", "legend": w}
         for w in slo_rules.WINDOWS
     ]  # fmt: skip
     factors = sorted({float(f) for f, *_ in slo_rules.BURNS})
@@ -37,27 +37,27 @@ def dashboard(slo: Slo) -> dict[str, Any]:
         "refresh": "1m",
         "time": {"from": "now-7d", "to": "now"},
         "panels": [
-            _stat(f"SLI ({slo.window})", f"1 - slo:sli_error:ratio_rate{slo.window}{sel}",
+            _stat(f"SLI ({slo.window})", f"1 - {slo_rules.SLI_ERROR}{slo.window}{sel}",
                   "percentunit", "Share of good events over the SLO window.", decimals=3,
                   thresholds=[{"value": None, "color": "red"},
                               {"value": float(objective), "color": "green"}]),
-            _stat("Objective", f"slo:objective:ratio{sel}", "percentunit",
+            _stat("Objective", f"{slo_rules.OBJECTIVE}{sel}", "percentunit",
                   "The target share of good events.", decimals=3),
-            _stat("Error budget remaining", f"slo:period_error_budget_remaining:ratio{sel}",
+            _stat("Error budget remaining", f"{slo_rules.BUDGET_REMAINING}{sel}",
                   "percentunit", "Budget left over the SLO window (below 0: objective missed).",
                   decimals=1,
                   thresholds=[{"value": None, "color": "red"}, {"value": 0, "color": "orange"},
                               {"value": 0.25, "color": "green"}]),
-            _stat("Burn rate (5m)", f"slo:current_burn_rate:ratio{sel}", "short",
+            _stat("Burn rate (5m)", f"{slo_rules.CURRENT_BURN_RATE}{sel}", "short",
                   "Error ratio over 5m divided by the budget: 1 spends it exactly in the window.",
                   decimals=2),
             {"type": "timeseries", "title": "SLI", "unit": "percentunit",
              "description": "Share of good events per window.",
-             "queries": [{"expr": f"1 - slo:sli_error:ratio_rate{w}{sel}", "legend": w}
+             "queries": [{"expr": f"1 - {slo_rules.SLI_ERROR}{w}{sel}", "legend": w}
                          for w in ("5m", "1h", "1d")]},
             {"type": "timeseries", "title": "Error budget remaining", "unit": "percentunit",
              "description": "Budget left over the SLO window.",
-             "expr": f"slo:period_error_budget_remaining:ratio{sel}", "legend": "remaining"},
+             "expr": f"{slo_rules.BUDGET_REMAINING}{sel}", "legend": "remaining"},
             {"type": "timeseries", "title": "Burn rate per window", "unit": "short",
              "description": "Alerts page at 14.4 (1h and 5m) and 6 (6h and 30m), open a ticket "
              "at 3 (1d and 2h) and 1 (3d and 6h).",
@@ -68,7 +68,7 @@ def dashboard(slo: Slo) -> dict[str, Any]:
             {"type": "timeseries", "title": "Events", "unit": "reqps",
              "description": "Events per second counted by the SLI (the traffic guard needs "
              f"{num(slo.min_events_per_hour)} per hour).",
-             "expr": f"slo:sli_total:rate5m{sel}", "legend": "events"},
+             "expr": f"{slo_rules.SLI_TOTAL}5m{sel}", "legend": "events"},
         ],
     }  # fmt: skip
 

@@ -21,6 +21,7 @@ from fleetwatch.config.findings import Findings, string_keys
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.yamlpos import JsonPath, load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
+from fleetwatch.layout import INVENTORY_RULES
 from fleetwatch.rules import templates
 from fleetwatch.rules.metrics import SHORTHANDS
 from fleetwatch.rules.model import (
@@ -35,7 +36,7 @@ from fleetwatch.rules.model import (
 from fleetwatch.rules.slo import alert_name
 
 CONFIG_FILE = "config.yaml"
-RESERVED_STEMS = frozenset({"inventory"})  # build/prometheus/rules/inventory.yml is taken
+RESERVED_STEMS = frozenset({Path(INVENTORY_RULES).stem})  # the inventory's rule file is taken
 CAMEL_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z0-9][A-Za-z0-9]*)*$")
 RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
 STEM = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -17,6 +17,7 @@ from fleetwatch.config.yamlpos import load_data
 from fleetwatch.dashboards.pipeline import dashboard_uid, discover, folder_of, slug_of
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.inventory import Inventory
+from fleetwatch.layout import RULES_DIR, TESTS_DIR, rule_test_name
 from fleetwatch.rules import slo as slo_rules
 from fleetwatch.rules.loader import CONFIG_FILE, load_config, load_sources
 from fleetwatch.rules.model import Config, RuleSource
@@ -25,8 +26,6 @@ from fleetwatch.rules.threshold import alert_rule
 from fleetwatch.rules.threshold import dashboard_uid as alert_dashboard
 from fleetwatch.rules.unittests import CannotTest, alert_tests
 
-RULES_DIR = "rules"
-TESTS_DIR = "tests"
 EVALUATION_INTERVAL = "1m"
 
 
@@ -137,6 +136,6 @@ def build_rules(
             )
         )
         if source.name in tests:
-            path = out_dir / TESTS_DIR / f"{source.name}.test.yml"
+            path = out_dir / TESTS_DIR / rule_test_name(source.name)
             written.append(write_yaml(path, tests[source.name], origin))
     return written

@@ -21,6 +21,15 @@ from fleetwatch.rules.metrics import num
 from fleetwatch.rules.model import Config, Slo
 from fleetwatch.rules.threshold import dashboard_url, runbook_url
 
+#: the recorded series of every SLO (label ``slo``); the first two end in their window
+SLI_ERROR = "slo:sli_error:ratio_rate"
+SLI_TOTAL = "slo:sli_total:rate"
+OBJECTIVE = "slo:objective:ratio"
+ERROR_BUDGET = "slo:error_budget:ratio"
+TIME_PERIOD = "slo:time_period:days"
+CURRENT_BURN_RATE = "slo:current_burn_rate:ratio"
+PERIOD_BURN_RATE = "slo:period_burn_rate:ratio"
+BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 #: (burn factor, long window, short window, "page" | "ticket")
 BURNS: tuple[tuple[Decimal, str, str, str], ...] = (
@@ -71,30 +80,30 @@ def recording_rules(slo: Slo) -> list[dict[str, Any]]:
     for w in WINDOWS:
         error, total = queries(slo, w)
         rules.append(
-            {"record": f"slo:sli_error:ratio_rate{w}", "expr": f"({error}) / ({total})",
+            {"record": f"{SLI_ERROR}{w}", "expr": f"({error}) / ({total})",
              "labels": labels}
         )  # fmt: skip
     for w in WINDOWS:
         rules.append(
-            {"record": f"slo:sli_total:rate{w}", "expr": queries(slo, w)[1], "labels": labels}
+            {"record": f"{SLI_TOTAL}{w}", "expr": queries(slo, w)[1], "labels": labels}
         )
     days = slo.window.removesuffix("d")
     rules += [
-        {"record": "slo:objective:ratio", "expr": f"vector({num(slo.objective / 100)})",
+        {"record": OBJECTIVE, "expr": f"vector({num(slo.objective / 100)})",
          "labels": labels},
-        {"record": "slo:error_budget:ratio", "expr": f"vector({num(slo.budget)})",
+        {"record": ERROR_BUDGET, "expr": f"vector({num(slo.budget)})",
          "labels": labels},
-        {"record": "slo:time_period:days", "expr": f"vector({days})", "labels": labels},
-        {"record": f"slo:sli_error:ratio_rate{slo.window}",
-         "expr": f"avg_over_time(slo:sli_error:ratio_rate5m{sel}[{slo.window}])"},
-        {"record": "slo:current_burn_rate:ratio",
-         "expr": f"slo:sli_error:ratio_rate5m{sel}"
-                 f" / on(slo) group_left() slo:error_budget:ratio{sel}"},
-        {"record": "slo:period_burn_rate:ratio",
-         "expr": f"slo:sli_error:ratio_rate{slo.window}{sel}"
-                 f" / on(slo) group_left() slo:error_budget:ratio{sel}"},
-        {"record": "slo:period_error_budget_remaining:ratio",
-         "expr": f"1 - slo:period_burn_rate:ratio{sel}"},
+        {"record": TIME_PERIOD, "expr": f"vector({days})", "labels": labels},
+        {"record": f"{SLI_ERROR}{slo.window}",
+         "expr": f"avg_over_time({SLI_ERROR}5m{sel}[{slo.window}])"},
+        {"record": CURRENT_BURN_RATE,
+         "expr": f"{SLI_ERROR}5m{sel}"
+                 f" / on(slo) group_left() {ERROR_BUDGET}{sel}"},
+        {"record": PERIOD_BURN_RATE,
+         "expr": f"{SLI_ERROR}{slo.window}{sel}"
+                 f" / on(slo) group_left() {ERROR_BUDGET}{sel}"},
+        {"record": BUDGET_REMAINING,
+         "expr": f"1 - {PERIOD_BURN_RATE}{sel}"},
     ]  # fmt: skip
     return rules
 
@@ -131,9 +140,9 @@ def alert_rules(slo: Slo, config: Config) -> list[dict[str, Any]]:
         t = threshold(slo, factor)
         guard = num(slo.min_events_per_hour)
         expr = (
-            f"slo:sli_error:ratio_rate{long}{sel} > {t}\n"
-            f"and slo:sli_error:ratio_rate{short}{sel} > {t}\n"
-            f"and slo:sli_total:rate{long}{sel} * 3600 >= {guard}"
+            f"{SLI_ERROR}{long}{sel} > {t}\n"
+            f"and {SLI_ERROR}{short}{sel} > {t}\n"
+            f"and {SLI_TOTAL}{long}{sel} * 3600 >= {guard}"
         )
         rules.append(
             {
@@ -170,10 +179,10 @@ def _inputs(slo: Slo, ratio: Decimal, per_minute: Decimal) -> list[dict[str, str
     out = []
     for w in WINDOWS:
         out.append(
-            {"series": f"slo:sli_error:ratio_rate{w}{_sel(slo)}", "values": f"{num(ratio)}+0x{n}"}
+            {"series": f"{SLI_ERROR}{w}{_sel(slo)}", "values": f"{num(ratio)}+0x{n}"}
         )
         out.append(
-            {"series": f"slo:sli_total:rate{w}{_sel(slo)}", "values": f"{num(per_second)}+0x{n}"}
+            {"series": f"{SLI_TOTAL}{w}{_sel(slo)}", "values": f"{num(per_second)}+0x{n}"}
         )
     return out
 
@@ -227,10 +236,10 @@ def tests(slo: Slo, config: Config) -> list[dict[str, Any]]:
         )
         out.append(_case(slo, config, label, Decimal(1), quiet, False))
     budget = {
-        "expr": f"slo:error_budget:ratio{_sel(slo)}",
+        "expr": f"{ERROR_BUDGET}{_sel(slo)}",
         "eval_time": "1m",
         "exp_samples": [
-            {"labels": f'slo:error_budget:ratio{{slo="{slo.name}"}}', "value": float(slo.budget)}
+            {"labels": f'{ERROR_BUDGET}{{slo="{slo.name}"}}', "value": float(slo.budget)}
         ],
     }
     if out:

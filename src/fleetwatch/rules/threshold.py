@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetwatch.rule_names import MAINTENANCE, THRESHOLD
 from fleetwatch.rules.metrics import SHORTHANDS, num
 from fleetwatch.rules.model import DEFAULT_HOST_DASHBOARD, Alert, Config
 
 MAINTENANCE_MATCHER = 'maintenance!="true"'
-NOT_IN_MAINTENANCE = "unless on(instance) (instance:maintenance:inventory == 1)"
+NOT_IN_MAINTENANCE = f"unless on(instance) ({MAINTENANCE} == 1)"
 EXPORTER_DASHBOARD = "fw-exporter-health"
 
 
@@ -35,7 +36,7 @@ def alert_expr(alert: Alert) -> str:
     left = f"({value_expr(alert)})"
     t = alert.threshold
     if t.inventory is not None:
-        right = f'on(instance) group_left() instance:threshold:ratio{{resource="{t.inventory}"}}'
+        right = f'on(instance) group_left() {THRESHOLD}{{resource="{t.inventory}"}}'
     else:
         assert t.value is not None
         right = num(t.value)

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from fleetwatch.config.durations import parse_duration
+from fleetwatch.rule_names import MAINTENANCE, THRESHOLD
 from fleetwatch.rules import templates
 from fleetwatch.rules.metrics import SHORTHANDS, Series, Shorthand, gauge, num
 from fleetwatch.rules.model import Alert, Config
@@ -74,7 +75,7 @@ def _threshold_series(alert: Alert, host: Mapping[str, str], t: Decimal, total: 
         return []
     lab = {k: host[k] for k in ("instance", "deployment", "provider")}
     lab["resource"] = alert.threshold.inventory
-    name = "instance:threshold:ratio{" + ", ".join(f'{k}="{v}"' for k, v in lab.items()) + "}"
+    name = THRESHOLD + "{" + ", ".join(f'{k}="{v}"' for k, v in lab.items()) + "}"
     return [(name, gauge(t, t, 0, total))]
 
 
@@ -170,7 +171,7 @@ def expr_tests(alert: Alert, config: Config) -> list[dict[str, Any]]:
     tests = [_group(f"{alert.name}: fires (test: block)", series, [(minutes, alert.name, [fire])])]
     instance = test.labels.get("instance")
     if instance is not None and not alert.include_maintenance:
-        flag = f'instance:maintenance:inventory{{instance="{instance}"}}'
+        flag = f'{MAINTENANCE}{{instance="{instance}"}}'
         tests.append(
             _group(
                 f"{alert.name}: host in maintenance",

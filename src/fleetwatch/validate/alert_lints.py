@@ -26,6 +26,7 @@ from fleetwatch.config.durations import parse_duration
 from fleetwatch.config.writers import dump_yaml
 from fleetwatch.config.yamlpos import Document, load_data, load_yaml
 from fleetwatch.errors import ConfigError, ToolError, ToolUnavailable
+from fleetwatch.layout import PROMETHEUS_CONFIG, dashboards_dir
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
@@ -60,7 +61,7 @@ def scrape_seconds(build_dir: Path | None) -> float:
     if build_dir is None:
         return DEFAULT_SCRAPE_SECONDS
     try:
-        config = load_data((build_dir / "prometheus.yml").read_text(encoding="utf-8"))
+        config = load_data((build_dir / PROMETHEUS_CONFIG).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return DEFAULT_SCRAPE_SECONDS
     if not isinstance(config, dict):
@@ -82,7 +83,7 @@ def scrape_seconds(build_dir: Path | None) -> float:
 
 def dashboard_uids(build_dir: Path) -> set[str]:
     uids: set[str] = set()
-    for path in sorted((build_dir.parent / "grafana" / "dashboards").rglob("*.json")):
+    for path in sorted(dashboards_dir(build_dir.parent).rglob("*.json")):
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):

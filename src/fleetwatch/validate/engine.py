@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from fleetwatch import layout
 from fleetwatch.config.yamlpos import load_data
 from fleetwatch.errors import ToolUnavailable
 from fleetwatch.validate import alert_lints, dashboards, promql, rules
@@ -82,14 +83,10 @@ def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
     return Item(path, kind, data, text), []
 
 
-#: name of the alerting.yaml copy `fleetwatch build` keeps beside alertmanager.yml
-ROUTING_POLICY = "routing-policy.yaml"
-
-
 def _build_prometheus(rule_file: Path) -> Path | None:
     """build/prometheus for a rule file written by `fleetwatch build` (else None)."""
     folder = rule_file.parent.parent
-    return folder if (folder / "prometheus.yml").is_file() else None
+    return folder if (folder / layout.PROMETHEUS_CONFIG).is_file() else None
 
 
 def _rule_tests(rule_file: Path) -> list[Path]:
@@ -97,7 +94,7 @@ def _rule_tests(rule_file: Path) -> list[Path]:
     folder = _build_prometheus(rule_file)
     if folder is None:
         return []
-    test = folder / "tests" / f"{rule_file.stem}.test.yml"
+    test = folder / layout.TESTS_DIR / layout.rule_test_name(rule_file.stem)
     return [test] if test.is_file() else []
 
 
@@ -128,18 +125,17 @@ def discover(paths: Iterable[Path]) -> tuple[list[Item], list[Finding]]:
 
     for path in paths:
         if path.is_dir() and (
-            (path / "grafana" / "dashboards").is_dir()
-            or (path / "prometheus" / "prometheus.yml").is_file()
+            layout.dashboards_dir(path).is_dir() or layout.prometheus_config(path).is_file()
         ):
-            for dash in sorted((path / "grafana" / "dashboards").rglob("*.json")):
+            for dash in sorted(layout.dashboards_dir(path).rglob("*.json")):
                 add(dash, "dashboard")
-            rule_dir = path / "prometheus" / "rules"
+            rule_dir = layout.rules_dir(path)
             for rule_file in sorted([*rule_dir.glob("*.yml"), *rule_dir.glob("*.yaml")]):
                 add(rule_file, "rules")
-            for cfg, kind in (("prometheus/prometheus.yml", "config"),
-                              ("alertmanager/alertmanager.yml", "alertmanager")):  # fmt: skip
-                if (path / cfg).is_file():
-                    add(path / cfg, kind)
+            for cfg, kind in ((layout.prometheus_config(path), "config"),
+                              (layout.alertmanager_config(path), "alertmanager")):  # fmt: skip
+                if cfg.is_file():
+                    add(cfg, kind)
         elif path.is_dir():
             for sub in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in sub.relative_to(path).parts)
@@ -270,7 +266,7 @@ def run(
         findings += [f for f in found if f.file not in rule_files]  # reported once, above
     for item in by_kind.get("alertmanager", []):
         # the routing policy it came from, copied beside it by `fleetwatch build`
-        policy = item.path.parent / ROUTING_POLICY
+        policy = item.path.parent / layout.ROUTING_POLICY
         assert amtool is not None
         findings += check_alertmanager(item.path, policy if policy.is_file() else None, amtool)
     for item in items:
