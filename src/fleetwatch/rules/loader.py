@@ -23,7 +23,6 @@ from fleetwatch.config.yamlpos import JsonPath, load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
 from fleetwatch.layout import INVENTORY_RULES
 from fleetwatch.rules import templates
-from fleetwatch.rules.metrics import SHORTHANDS
 from fleetwatch.rules.model import (
     Alert,
     AlertTest,
@@ -33,6 +32,7 @@ from fleetwatch.rules.model import (
     Slo,
     Threshold,
 )
+from fleetwatch.rules.shorthands import SHORTHANDS
 from fleetwatch.rules.slo import alert_name
 
 CONFIG_FILE = "config.yaml"

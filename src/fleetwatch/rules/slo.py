@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from fleetwatch.rules import templates
-from fleetwatch.rules.metrics import num
 from fleetwatch.rules.model import Config, Slo
+from fleetwatch.rules.shorthands import num
 from fleetwatch.rules.threshold import dashboard_url, runbook_url
 
 #: the recorded series of every SLO (label ``slo``); the first two end in their window
@@ -84,9 +84,7 @@ def recording_rules(slo: Slo) -> list[dict[str, Any]]:
              "labels": labels}
         )  # fmt: skip
     for w in WINDOWS:
-        rules.append(
-            {"record": f"{SLI_TOTAL}{w}", "expr": queries(slo, w)[1], "labels": labels}
-        )
+        rules.append({"record": f"{SLI_TOTAL}{w}", "expr": queries(slo, w)[1], "labels": labels})
     days = slo.window.removesuffix("d")
     rules += [
         {"record": OBJECTIVE, "expr": f"vector({num(slo.objective / 100)})",
@@ -178,12 +176,8 @@ def _inputs(slo: Slo, ratio: Decimal, per_minute: Decimal) -> list[dict[str, str
     per_second = per_minute / 60
     out = []
     for w in WINDOWS:
-        out.append(
-            {"series": f"{SLI_ERROR}{w}{_sel(slo)}", "values": f"{num(ratio)}+0x{n}"}
-        )
-        out.append(
-            {"series": f"{SLI_TOTAL}{w}{_sel(slo)}", "values": f"{num(per_second)}+0x{n}"}
-        )
+        out.append({"series": f"{SLI_ERROR}{w}{_sel(slo)}", "values": f"{num(ratio)}+0x{n}"})
+        out.append({"series": f"{SLI_TOTAL}{w}{_sel(slo)}", "values": f"{num(per_second)}+0x{n}"})
     return out
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fleetwatch.rule_names import MAINTENANCE, THRESHOLD
-from fleetwatch.rules.metrics import SHORTHANDS, num
 from fleetwatch.rules.model import DEFAULT_HOST_DASHBOARD, Alert, Config
+from fleetwatch.rules.shorthands import SHORTHANDS, num
 
 MAINTENANCE_MATCHER = 'maintenance!="true"'
 NOT_IN_MAINTENANCE = f"unless on(instance) ({MAINTENANCE} == 1)"

@@ -18,8 +18,8 @@ from typing import Any
 from fleetwatch.config.durations import parse_duration
 from fleetwatch.rule_names import MAINTENANCE, THRESHOLD
 from fleetwatch.rules import templates
-from fleetwatch.rules.metrics import SHORTHANDS, Series, Shorthand, gauge, num
 from fleetwatch.rules.model import Alert, Config
+from fleetwatch.rules.shorthands import SHORTHANDS, Series, Shorthand, gauge, num
 from fleetwatch.rules.threshold import alert_annotations, labels
 
 INTERVAL = "1m"
