@@ -224,7 +224,7 @@ def main() -> None:
                 "-m",
                 "fleetwatch",
                 "exporter",
-                "--config",
+                "--inventory",
                 str(inv),
                 "--listen",
                 f"127.0.0.1:{port}",

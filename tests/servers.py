@@ -740,7 +740,7 @@ def sample_values(result: Iterable[Mapping[str, Any]]) -> list[float]:
 
 
 class FleetwatchExporter(Server):
-    """``fleetwatch exporter --config FILE`` on a free loopback port."""
+    """``fleetwatch exporter --inventory FILE`` on a free loopback port."""
 
     name = "fleetwatch-exporter"
 
@@ -770,7 +770,7 @@ class FleetwatchExporter(Server):
             "-m",
             "fleetwatch",
             "exporter",
-            "--config",
+            "--inventory",
             str(self.inventory_path),
             "--listen",
             self.address,

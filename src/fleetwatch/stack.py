@@ -105,7 +105,7 @@ def start_exporter(inventory_path: str | None, inventory: Inventory, state_dir: 
     listen = inventory.stack.exporter
     argv = [sys.executable, "-m", "fleetwatch", "exporter", "--listen", listen]
     if inventory_path:
-        argv += ["--config", inventory_path]
+        argv += ["--inventory", inventory_path]
     log = state_dir / "exporter.log"
     proc = _start(argv, log)
     url = f"http://{listen}"

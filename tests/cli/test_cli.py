@@ -67,3 +67,21 @@ def test_bad_listen_address() -> None:
     result = CliRunner().invoke(cli, ["exporter", "--listen", "nonsense"])
     assert result.exit_code == 2
     assert "HOST:PORT" in result.output
+
+
+def test_every_command_names_the_inventory_file_inventory() -> None:
+    """``--inventory FILE`` everywhere; exporter and probe still take their former --config."""
+    for command in ("build", "up", "notifications"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert "--inventory FILE" in result.output, (command, result.output)
+    for command in ("exporter", "probe"):
+        result = CliRunner().invoke(cli, [command, "--help"])
+        assert "--inventory, --config FILE" in result.output, result.output
+
+
+def test_config_is_an_alias_of_inventory(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    for name in ("--inventory", "--config"):
+        result = CliRunner().invoke(cli, ["probe", "localhost", name, str(missing)])
+        assert result.exit_code != 0
+        assert str(missing) in result.output, result.output

@@ -90,7 +90,7 @@ def test_the_command_line_option_reaches_the_ssh_module(
     monkeypatch.setattr(server, "run_forever", instead)
     config = tmp_path / "fleet.yaml"
     config.write_text(_inventory(22))
-    argv = ["exporter", "--config", str(config), "--max-concurrency", "3", "--workers", "0"]
+    argv = ["exporter", "--inventory", str(config), "--max-concurrency", "3", "--workers", "0"]
     result = CliRunner().invoke(cli, argv)
     assert result.exit_code == 0, result.output
     (exporter,) = seen

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from fleetwatch.cli.options import inventory_file
 from fleetwatch.errors import UsageError
 
 if TYPE_CHECKING:
@@ -18,19 +19,18 @@ if TYPE_CHECKING:
 
 DEFAULT_LISTEN = "127.0.0.1:9717"
 
-config_option = click.option(
+#: ``--config``: these two commands' name for it before every command said --inventory
+inventory_or_config = inventory_file(
     "--config",
-    "config",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory file (fleet.yaml). Default: this machine as target 'localhost'.",
+    help="Inventory (fleet.yaml; --config is the former name). "
+    "Default: this machine as target 'localhost'.",
 )
 
 
-def load(config: str | None) -> Inventory:
+def load(inventory_path: str | None) -> Inventory:
     from fleetwatch.inventory import default_inventory, load_inventory
 
-    return load_inventory(config) if config else default_inventory()
+    return load_inventory(inventory_path) if inventory_path else default_inventory()
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -52,7 +52,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 @click.command()
-@config_option
+@inventory_or_config
 @click.option("--listen", default=DEFAULT_LISTEN, show_default=True, help="HOST:PORT to serve on.")
 @click.option(
     "--max-concurrency",
@@ -68,11 +68,13 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     help="Processes that parse host answers, so that one exporter uses several cores "
     "(0: in the exporter's own process). Default: 2 on a machine with 2 cores or more, else 0.",
 )
-def exporter(config: str | None, listen: str, max_concurrency: int, workers: int | None) -> None:
+def exporter(
+    inventory_path: str | None, listen: str, max_concurrency: int, workers: int | None
+) -> None:
     """Serve /metrics and the multi-target /probe?target=NAME&module=M endpoint."""
     from fleetwatch.exporters.server import Exporter, run_forever
 
-    inventory = load(config)
+    inventory = load(inventory_path)
     host, port = parse_listen(listen)
     if workers is None:
         workers = 2 if (os.cpu_count() or 1) >= 2 else 0
@@ -96,13 +98,13 @@ def exporter(config: str | None, listen: str, max_concurrency: int, workers: int
 @click.command()
 @click.argument("target")
 @click.option("--module", "module", default=None, help="Module (default: the target's first).")
-@config_option
+@inventory_or_config
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds for the probe.")
-def probe(target: str, module: str | None, config: str | None, timeout: float) -> None:
+def probe(target: str, module: str | None, inventory_path: str | None, timeout: float) -> None:
     """Probe TARGET once and print its metrics in the Prometheus text format."""
     from fleetwatch.exporters.server import Exporter
 
-    exp = Exporter(load(config))
+    exp = Exporter(load(inventory_path))
 
     async def once() -> bytes:
         try:

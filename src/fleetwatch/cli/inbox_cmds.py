@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from fleetwatch.cli.options import inventory_file
 from fleetwatch.cli.stack_cmds import STATE_DIR
 
 ENV_URL = "FLEETWATCH_INBOX_URL"
@@ -22,8 +23,7 @@ COLUMNS = ("RECEIVED", "RECEIVER", "STATUS", "ALERTNAME", "SEVERITY", "INSTANCE"
 @click.command("notifications")
 @click.option("--inbox", "url", metavar="URL", envvar=ENV_URL,
               help=f"Inbox URL [default: the running stack's; env {ENV_URL}].")  # fmt: skip
-@click.option("--inventory", "inventory_path", type=click.Path(dir_okay=False), default=None,
-              help="Take the inbox address from this inventory's stack: section.")  # fmt: skip
+@inventory_file(help="Take the inbox address from this inventory's stack: section.")
 @click.option("--state-dir", default=STATE_DIR, show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True,
               help="The newest N notifications.")  # fmt: skip

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 import click
 
-inventory_option = click.option(
-    "--inventory",
-    "inventory_path",
-    type=click.Path(dir_okay=False),
-    default=None,
-    help="Inventory (fleet.yaml). Default: this machine (the embedded inventory).",
-)
+F = TypeVar("F", bound=Callable[..., Any])
+
+INVENTORY_HELP = "Inventory (fleet.yaml). Default: this machine (the embedded inventory)."
+
+
+def inventory_file(*aliases: str, help: str = INVENTORY_HELP) -> Callable[[F], F]:
+    """``--inventory FILE`` (value ``inventory_path``), the one name every command uses;
+    ``aliases``: the names a command had before, still accepted."""
+    return click.option(
+        "--inventory", *aliases, "inventory_path", type=click.Path(dir_okay=False),
+        default=None, metavar="FILE", help=help,
+    )  # fmt: skip
+
+
+inventory_option = inventory_file()
 output_option = click.option(
     "-o", "--output", default="build", show_default=True, help="Build folder."
 )
