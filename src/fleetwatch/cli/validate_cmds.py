@@ -32,6 +32,9 @@ FORMATS = ("text", "json", "junit", "github")
     "--amtool", "amtool_path", metavar="PATH",
     help="The amtool binary [default: $FLEETWATCH_AMTOOL, else PATH, else Docker].",
 )  # fmt: skip
+@click.option(
+    "--list-rules", is_flag=True, help="Print every rule id a finding can have, and exit.",
+)  # fmt: skip
 def validate(
     paths: tuple[Path, ...],
     fmt: str,
@@ -39,6 +42,7 @@ def validate(
     exceptions: Path | None,
     promtool_path: str | None,
     amtool_path: str | None,
+    list_rules: bool,
 ) -> None:
     """Validate PATH... (default build/): dashboards, rule files, prometheus.yml,
     alertmanager.yml.
@@ -49,6 +53,9 @@ def validate(
     from fleetwatch.errors import ToolError
     from fleetwatch.validate import DEFAULT_EXCEPTIONS_FILE, Amtool, Promtool, render, run
 
+    if list_rules:
+        _print_rules()
+        return
     targets = list(paths) or [Path("build")]
     missing = [t for t in targets if not t.exists()]
     if missing:
@@ -73,3 +80,12 @@ def validate(
     else:
         click.echo(report, nl=False)
     sys.exit(1 if result.errors else 0)
+
+
+def _print_rules() -> None:
+    from fleetwatch.validate import all_rules
+
+    rules = all_rules()
+    width = max(map(len, rules))
+    for rule, meaning in rules.items():
+        click.echo(f"{rule:<{width}}  {meaning}")

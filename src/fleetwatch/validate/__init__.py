@@ -1,38 +1,36 @@
 """``fleetwatch validate``: prove dashboards, rules and configs before they ship.
 
 Public API: ``validate`` / ``run`` (engine), ``Finding``, ``Promtool`` / ``Amtool``,
-``render`` (report formats).  Rule ids and their meaning: ``ALL_RULES``.
+``render`` (report formats).  Rule ids and their meaning: ``all_rules()``, from the checks.
 """
 
 from __future__ import annotations
 
-from fleetwatch.validate.dashboards import RULES as DASHBOARD_RULES
+from fleetwatch.validate import alert_lints, alertmanager, dashboards, engine, exceptions, rules
 from fleetwatch.validate.engine import Result, run, validate
 from fleetwatch.validate.exceptions import DEFAULT_FILE as DEFAULT_EXCEPTIONS_FILE
-from fleetwatch.validate.exceptions import RULES as EXCEPTION_RULES
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.promtool import Amtool, Promtool
 from fleetwatch.validate.report import FORMATS, render
-from fleetwatch.validate.rules import RULES as RULE_FILE_RULES
 
-ALL_RULES: dict[str, str] = {
-    **DASHBOARD_RULES,
-    **RULE_FILE_RULES,
-    "promtool-config": "`promtool check config` accepts prometheus.yml (and its rule/sd files)",
-    "amtool-config": "`amtool check-config` accepts the Alertmanager config",
-    "parse": "the file can be read and parsed",
-    "unknown-file": "(warning) a file that is none of the known kinds was skipped",
-    **EXCEPTION_RULES,
-}
+#: the check modules, each declaring the rule ids it reports in its ``RULES``
+CHECKS = (engine, dashboards, rules, alert_lints, alertmanager, exceptions)
+
+
+def all_rules() -> dict[str, str]:
+    """Every rule id a check reports, with its one-line meaning (`validate --list-rules`)."""
+    return {rule: meaning for check in CHECKS for rule, meaning in check.RULES.items()}
+
 
 __all__ = [
-    "ALL_RULES",
+    "CHECKS",
     "DEFAULT_EXCEPTIONS_FILE",
     "FORMATS",
     "Amtool",
     "Finding",
     "Promtool",
     "Result",
+    "all_rules",
     "render",
     "run",
     "validate",

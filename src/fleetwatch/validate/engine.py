@@ -27,6 +27,12 @@ from fleetwatch.validate.exceptions import apply_exceptions, load_exceptions
 from fleetwatch.validate.findings import Finding, normalize
 from fleetwatch.validate.promtool import Amtool, Promtool
 
+#: what the engine itself reports (the checks it runs declare theirs)
+RULES: dict[str, str] = {
+    "parse": "the file can be read and parsed",
+    "unknown-file": "(warning) a file that is none of the known kinds was skipped",
+    "promtool-config": "`promtool check config` accepts prometheus.yml (and its rule/sd files)",
+}
 _DASHBOARD_KEYS = ("panels", "templating", "schemaVersion", "dashboard", "rows")
 
 
