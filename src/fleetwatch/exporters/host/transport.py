@@ -29,19 +29,6 @@ class Transport(Protocol):
     def pool_size(self) -> int: ...
 
 
-async def read_capped(stream: asyncio.StreamReader, target: str) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        chunk = await stream.read(65536)
-        if not chunk:
-            return b"".join(chunks)
-        total += len(chunk)
-        if total > MAX_OUTPUT_BYTES:
-            raise ProbeError(target, "bad_output", f"more than {MAX_OUTPUT_BYTES} bytes of output")
-        chunks.append(chunk)
-
-
 class _LocalProcess:
     """A local child process with the interface Session uses on an SSH channel."""
 
