@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 
+import servers
 from fleetwatch.exporters.host.collectors.base import Options
 from servers import NodeExporter, Sshd, require
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Tell servers.py which test runs, so a server started by an unmarked test fails it."""
+    servers.current_test = item
+    try:
+        return (yield)
+    finally:
+        servers.current_test = None
 
 
 @pytest.fixture(scope="session")

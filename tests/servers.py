@@ -16,6 +16,9 @@ of the server's log. Each server runs in its own process group, which ``stop()``
 
 Prerequisites are installed by ``scripts/install-system-deps.sh``. Outside CI a missing binary
 skips the test; in CI (``CI=true``) it fails it, so a broken install step cannot pass silently.
+
+Only a test marked ``e2e`` may start one (``make unit`` deselects them and so starts no server):
+``start()`` of a test without the mark fails (tests/conftest.py tells it the running test).
 """
 
 from __future__ import annotations
@@ -51,6 +54,21 @@ TEST_USER = "fwtest"
 
 # Loopback only: never send test traffic through a proxy from the environment.
 _HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+#: the mark a test needs to start a real server (pyproject: markers; Makefile: unit)
+SERVER_MARK = "e2e"
+#: the test being set up, run or torn down (tests/conftest.py sets it), None outside tests
+current_test: pytest.Item | None = None
+
+
+def check_may_start(what: str) -> None:
+    """Fail a test that would start the real server ``what`` without the ``e2e`` mark."""
+    item = current_test
+    if item is not None and item.get_closest_marker(SERVER_MARK) is None:
+        raise RuntimeError(
+            f"{item.nodeid} starts {what}, a real server, but is not marked {SERVER_MARK}: "
+            "`make unit` must start none"
+        )
 
 
 # --------------------------------------------------------------------------------------------
@@ -263,6 +281,7 @@ class Server:
         """
         if self.alive:
             raise RuntimeError(f"{self.name} is already running (pid {self.pid})")
+        check_may_start(self.name)
         self.prepare()
         args = list(argv) if argv is not None else self.command()
         if log_path is not None:

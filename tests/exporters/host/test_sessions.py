@@ -5,11 +5,15 @@ from __future__ import annotations
 import asyncio
 import subprocess
 
+import pytest
+
 from conftest import ssh_inventory_yaml
 from fleetwatch.exporters.host.module import ssh_module
 from fleetwatch.exporters.host.ssh import SSHPool
 from fleetwatch.inventory import Host, inventory_from_text
 from servers import Sshd
+
+pytestmark = pytest.mark.e2e  # the real sshd
 
 
 def _host(sshd: Sshd, name: str, interpreter: str = "auto") -> Host:

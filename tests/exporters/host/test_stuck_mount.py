@@ -23,9 +23,9 @@ import pytest
 from conftest import ssh_inventory_yaml
 from fleetwatch.exporters.host.module import ssh_module
 from fleetwatch.inventory import Host, inventory_from_text
-from servers import Sshd, needs, wait_until
+from servers import Sshd, check_may_start, needs, wait_until
 
-pytestmark = needs("sshfs", "fusermount3", root=True)
+pytestmark = [pytest.mark.e2e, needs("sshfs", "fusermount3", root=True)]
 
 
 def _mounted(path: Path) -> bool:
@@ -46,6 +46,7 @@ def frozen_mount(sshd: Sshd) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
         "-o", f"UserKnownHostsFile={sshd.known_hosts},StrictHostKeyChecking=yes,BatchMode=yes",
         "-o", "allow_other",
     ]  # fmt: skip
+    check_may_start("sshfs")
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_until(lambda: _mounted(mnt), 20, "the sshfs mount")

@@ -336,6 +336,7 @@ deployments:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_probe_real_broker(broker: Mosquitto) -> None:
     result = probe(service(broker.address))
     assert result.errors == {}
@@ -352,6 +353,7 @@ def test_probe_real_broker(broker: Mosquitto) -> None:
     assert "broker_bytes_received_total" not in text
 
 
+@pytest.mark.e2e
 def test_clients_connected_counts_a_subscriber(broker: Mosquitto) -> None:
     with broker.subscriber("fleetwatch-test/clients"):
         wait_for(
@@ -365,6 +367,7 @@ def test_clients_connected_counts_a_subscriber(broker: Mosquitto) -> None:
         assert value(result, "broker_clients_total") >= 1
 
 
+@pytest.mark.e2e
 def test_messages_received_grows_after_publishing(broker: Mosquitto) -> None:
     before = probe(service(broker.address))
     received = value(before, "broker_messages_received")
@@ -419,6 +422,7 @@ async def _session(
     return seen
 
 
+@pytest.mark.e2e
 async def test_every_retained_message_arrives_before_the_echo(broker: Mosquitto) -> None:
     """What the module relies on: mosquitto queues retained messages on SUBSCRIBE, before
     the echo published after the SUBACK, also when there are hundreds of them."""
@@ -485,6 +489,7 @@ async def test_remembered_values_fill_topics_mosquitto_let_expire() -> None:
 # --------------------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_password_from_env_and_file(
     auth_broker: Mosquitto, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -499,6 +504,7 @@ def test_password_from_env_and_file(
     assert by_file.errors == {} and value(by_file, "probe_success") == 1
 
 
+@pytest.mark.e2e
 def test_wrong_or_missing_password(auth_broker: Mosquitto, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FW_MQTT_WRONG", "not-the-password")
     wrong = probe(service(auth_broker.address, username="fleetwatch", password_env="FW_MQTT_WRONG"))
@@ -509,6 +515,7 @@ def test_wrong_or_missing_password(auth_broker: Mosquitto, monkeypatch: pytest.M
     assert "FW_MQTT_UNSET_VAR" in failed(unset, "config:")
 
 
+@pytest.mark.e2e
 def test_echo_denied_by_acl_times_out_with_reason(
     auth_broker: Mosquitto, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -521,6 +528,7 @@ def test_echo_denied_by_acl_times_out_with_reason(
     assert "within 1 s (denied by an ACL?)" in reason
 
 
+@pytest.mark.e2e
 def test_echo_topic_prefix(auth_broker: Mosquitto, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FW_MQTT_CUSTOM", USERS["custom"])
     params = {"username": "custom", "password_env": "FW_MQTT_CUSTOM"}
@@ -621,6 +629,7 @@ async def test_broker_refusing_sys_subscription() -> None:
     assert failed(result, "refused:").endswith("the subscription to $SYS/#")
 
 
+@pytest.mark.e2e
 def test_real_http_server_that_waits_for_a_line_times_out() -> None:
     # python's http.server reads a request line: MQTT's CONNECT has no newline, so it waits
     port = free_port()

@@ -36,6 +36,7 @@ def probe(service: Any, timeout: float = 10.0) -> Any:
     return asyncio.run(once())
 
 
+@pytest.mark.e2e
 def test_families_match_postgres_exporter(
     postgres: Any, postgres_exporter: Any, exposition: Callable[..., Any], make_service: Any
 ) -> None:
@@ -67,6 +68,7 @@ def test_families_match_postgres_exporter(
     assert {n for n in ours if not n.startswith("pg_settings_")} <= declared
 
 
+@pytest.mark.e2e
 def test_values(postgres: Any, make_service: Any) -> None:
     fams = probe(make_service("db", "postgres", postgres.address, user="postgres")).families
     assert fams.get("pg_settings_max_connections") == 100
@@ -80,6 +82,7 @@ def test_values(postgres: Any, make_service: Any) -> None:
     assert fams.get("pg_stat_bgwriter_buffers_alloc_total") is not None
 
 
+@pytest.mark.e2e
 def test_custom_query_gauge(
     postgres: Any, make_service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -128,6 +131,7 @@ def test_dead_database_is_up_0_with_reason(make_service: Any) -> None:
     assert result.errors["postgres"].startswith("connect:"), result.errors
 
 
+@pytest.mark.e2e
 def test_wrong_password_is_up_0_with_reason(
     postgres: Any, make_service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -141,6 +145,7 @@ def test_wrong_password_is_up_0_with_reason(
     assert probe(svc).families.get("pg_up") == 1
 
 
+@pytest.mark.e2e
 def test_unix_socket_address(postgres: Any, make_service: Any) -> None:
     svc = make_service("db", "postgres", f"{postgres.sock}:{postgres.port}", user="postgres")
     result = probe(svc)
@@ -215,6 +220,7 @@ def test_module_interface() -> None:
     asyncio.run(module.close())
 
 
+@pytest.mark.e2e
 def test_the_connection_is_kept_and_replaced_when_the_server_drops_it(
     postgres: Any, make_service: Any
 ) -> None:

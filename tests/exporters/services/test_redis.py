@@ -58,6 +58,7 @@ def loaded(redis_server: Any) -> Any:
     return redis_server
 
 
+@pytest.mark.e2e
 def test_families_match_redis_exporter(
     loaded: Any, redis_exporter: Any, exposition: Callable[..., Any], make_service: Any
 ) -> None:
@@ -90,6 +91,7 @@ def test_families_match_redis_exporter(
     assert ours["redis_instance_info"][2].keys() == theirs["redis_instance_info"][2].keys()
 
 
+@pytest.mark.e2e
 def test_queue_depth_is_the_list_length(loaded: Any, make_service: Any) -> None:
     svc = make_service("cache", "redis", loaded.address, check_keys=REDIS_CHECK_KEYS)
     fams = probe(svc).families
@@ -116,6 +118,7 @@ def test_dead_server_is_up_0_with_reason(make_service: Any) -> None:
     assert result.errors["redis"].startswith("connect:"), result.errors
 
 
+@pytest.mark.e2e
 def test_wrong_password_is_up_0_with_reason(
     redis_auth_server: Any, make_service: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
