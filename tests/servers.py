@@ -228,6 +228,8 @@ class Server:
     """
 
     name: str = "server"
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    """Seconds ``start()`` waits for ``is_ready()``."""
 
     def __init__(self, name: str | None = None, workdir: Path | str | None = None) -> None:
         if name is not None:
@@ -238,7 +240,6 @@ class Server:
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.log_path: Path = self.workdir / f"{self.name}.log"
-        self.start_timeout: float = DEFAULT_START_TIMEOUT
         self.started_in: float | None = None
         """Seconds the last ``start()`` took until the server was ready."""
         self._proc: subprocess.Popen[bytes] | None = None
@@ -411,12 +412,44 @@ def _killpg(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
+class LoopbackServer(Server):
+    """A server on 127.0.0.1 at a port of its own (a free one unless ``port`` is given).
+
+    ``url`` is ``http://127.0.0.1:PORT`` + ``url_path``; with a ``ready_path`` the server is
+    ready once GET of that path answers 200 (without one, a subclass's ``is_ready`` decides).
+    """
+
+    host = "127.0.0.1"
+    url_path = ""
+    ready_path: str | None = None
+
+    def __init__(
+        self, name: str | None = None, *, port: int | None = None, workdir: Path | str | None = None
+    ) -> None:
+        super().__init__(name, workdir)
+        self.port = port if port is not None else free_port()
+
+    @property
+    def address(self) -> str:
+        """``127.0.0.1:PORT``, as a Prometheus static target or an inventory address."""
+        return f"{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}{self.url_path}"
+
+    def is_ready(self) -> bool:
+        if self.ready_path is None:
+            return super().is_ready()
+        return http_ok(f"http://{self.address}{self.ready_path}")
+
+
 # --------------------------------------------------------------------------------------------
 # sshd
 # --------------------------------------------------------------------------------------------
 
 
-class Sshd(Server):
+class Sshd(LoopbackServer):
     """A private OpenSSH server on 127.0.0.1 for key login as ``user`` (default ``fwtest``).
 
     Creates its own ed25519 host key and client key pair, a known_hosts file for
@@ -427,6 +460,7 @@ class Sshd(Server):
     """
 
     name = "sshd"
+    start_timeout = 20.0
 
     def __init__(
         self,
@@ -437,10 +471,8 @@ class Sshd(Server):
         workdir: Path | str | None = None,
         extra_config: str = "",
     ) -> None:
-        super().__init__(workdir=workdir)
+        super().__init__(port=port, workdir=workdir)
         os.chmod(self.workdir, 0o755)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
         self.user = user
         self.aliases: list[str] = list(aliases)
         self.extra_config = extra_config
@@ -451,7 +483,6 @@ class Sshd(Server):
         self.ssh_config = self.workdir / "ssh_config"
         self.config_path = self.workdir / "sshd_config"
         self.pid_file = self.workdir / "sshd.pid"
-        self.start_timeout = 20.0
         self._generate_keys()
         self.write_known_hosts()
 
@@ -575,11 +606,14 @@ class Sshd(Server):
 # --------------------------------------------------------------------------------------------
 
 
-class NodeExporter(Server):
-    """Debian's ``prometheus-node-exporter`` on 127.0.0.1 (systemd collector off)."""
+class NodeExporter(LoopbackServer):
+    """Debian's ``prometheus-node-exporter`` on 127.0.0.1 (systemd collector off); ``url`` is
+    its metrics URL."""
 
     name = "node_exporter"
     binary = "prometheus-node-exporter"
+    start_timeout = 20.0
+    url_path = ready_path = "/metrics"
 
     def __init__(
         self,
@@ -588,21 +622,8 @@ class NodeExporter(Server):
         extra_args: Sequence[str] = (),
         workdir: Path | str | None = None,
     ) -> None:
-        super().__init__(workdir=workdir)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
+        super().__init__(port=port, workdir=workdir)
         self.extra_args = list(extra_args)
-        self.start_timeout = 20.0
-
-    @property
-    def address(self) -> str:
-        """``127.0.0.1:PORT``, as a Prometheus static target."""
-        return f"{self.host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        """The metrics URL."""
-        return f"http://{self.address}/metrics"
 
     def command(self) -> list[str]:
         return [
@@ -612,9 +633,6 @@ class NodeExporter(Server):
             *self.extra_args,
         ]
 
-    def is_ready(self) -> bool:
-        return http_ok(self.url)
-
     def metrics(self) -> str:
         """The current exposition text."""
         status, body = http_get(self.url, timeout=10)
@@ -623,7 +641,7 @@ class NodeExporter(Server):
         return body.decode()
 
 
-class Prometheus(Server):
+class Prometheus(LoopbackServer):
     """Prometheus on 127.0.0.1 with the given config text and rule files.
 
     ``rule_files`` maps file names to YAML text; they are written beside ``prometheus.yml``, so
@@ -637,6 +655,7 @@ class Prometheus(Server):
 
     name = "prometheus"
     binary = "prometheus"
+    ready_path = "/-/ready"
 
     def __init__(
         self,
@@ -647,19 +666,12 @@ class Prometheus(Server):
         extra_args: Sequence[str] = (),
         workdir: Path | str | None = None,
     ) -> None:
-        super().__init__(workdir=workdir)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
+        super().__init__(port=port, workdir=workdir)
         self.config = config
         self.rule_files: dict[str, str] = dict(rule_files or {})
         self.extra_args = list(extra_args)
         self.config_path = self.workdir / "prometheus.yml"
         self.data_dir = self.workdir / "data"
-        self.start_timeout = 30.0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def write_config(self) -> None:
         """Write the config and rule files (call ``reload()`` after changing them live)."""
@@ -676,14 +688,11 @@ class Prometheus(Server):
             self.binary,
             f"--config.file={self.config_path}",
             f"--storage.tsdb.path={self.data_dir}",
-            f"--web.listen-address={self.host}:{self.port}",
+            f"--web.listen-address={self.address}",
             "--rules.alert.resend-delay=1s",
             "--web.enable-lifecycle",
             *self.extra_args,
         ]
-
-    def is_ready(self) -> bool:
-        return http_ok(f"{self.url}/-/ready")
 
     def reload(self) -> None:
         """Rewrite config and rules, then POST /-/reload."""
@@ -758,28 +767,18 @@ def sample_values(result: Iterable[Mapping[str, Any]]) -> list[float]:
 # --------------------------------------------------------------------------------------------
 
 
-class FleetwatchExporter(Server):
+class FleetwatchExporter(LoopbackServer):
     """``fleetwatch exporter --inventory FILE`` on a free loopback port."""
 
     name = "fleetwatch-exporter"
+    ready_path = "/-/healthy"
 
     def __init__(
         self, inventory_yaml: str, *, port: int | None = None, workdir: Path | str | None = None
     ) -> None:
-        super().__init__(workdir=workdir)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
+        super().__init__(port=port, workdir=workdir)
         self.inventory_path = self.workdir / "fleet.yaml"
         self.inventory_path.write_text(inventory_yaml)
-        self.start_timeout = 30.0
-
-    @property
-    def address(self) -> str:
-        return f"{self.host}:{self.port}"
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.address}"
 
     def command(self) -> list[str]:
         import sys
@@ -794,9 +793,6 @@ class FleetwatchExporter(Server):
             "--listen",
             self.address,
         ]
-
-    def is_ready(self) -> bool:
-        return http_ok(f"{self.url}/-/healthy")
 
 
 # --------------------------------------------------------------------------------------------
@@ -820,11 +816,13 @@ receivers:
 """
 
 
-class AlertmanagerServer(Server):
+class AlertmanagerServer(LoopbackServer):
     """Debian's Alertmanager 0.25 on 127.0.0.1 with ``config`` (text), clustering off."""
 
     name = "alertmanager"
     binary = ALERTMANAGER
+    start_timeout = 20.0
+    ready_path = "/-/ready"
 
     def __init__(
         self,
@@ -834,17 +832,10 @@ class AlertmanagerServer(Server):
         port: int | None = None,
         workdir: Path | str | None = None,
     ) -> None:
-        super().__init__(workdir=workdir)
-        self.host = "127.0.0.1"
-        self.port = port if port is not None else free_port()
+        super().__init__(port=port, workdir=workdir)
         self.config = config
         self.config_path = config_file or self.workdir / "alertmanager.yml"
         self.data_dir = self.workdir / "data"
-        self.start_timeout = 20.0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -856,9 +847,6 @@ class AlertmanagerServer(Server):
             self.binary,
             f"--config.file={self.config_path}",
             f"--storage.path={self.data_dir}",
-            f"--web.listen-address={self.host}:{self.port}",
+            f"--web.listen-address={self.address}",
             "--cluster.listen-address=",
         ]
-
-    def is_ready(self) -> bool:
-        return http_ok(f"{self.url}/-/ready")

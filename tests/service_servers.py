@@ -19,7 +19,7 @@ from typing import Any
 
 from fleetwatch.exporters.module import Module, ProbeResult
 from fleetwatch.inventory import Service
-from servers import Server, free_port, http_get, http_ok, port_open
+from servers import LoopbackServer, http_get, port_open
 
 ROOT = Path(__file__).resolve().parents[1]
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -74,17 +74,12 @@ def rpc(url: str, method: str, params: list[Any] | None = None) -> Any:
         return json.loads(resp.read()).get("result")
 
 
-class RedisServer(Server):
+class RedisServer(LoopbackServer):
     name = "redis-server"
 
     def __init__(self, password: str | None = None) -> None:
         super().__init__()
-        self.port = free_port()
         self.password = password
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def command(self) -> list[str]:
         argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
@@ -107,8 +102,10 @@ class RedisServer(Server):
         return port_open("127.0.0.1", self.port) and self.cli("PING").strip() == "PONG"
 
 
-class HttpExporter(Server):
-    """A standard exporter binary on a free port: ready when /metrics answers."""
+class HttpExporter(LoopbackServer):
+    """A standard exporter binary on a free port: ready when /metrics answers (``url``)."""
+
+    url_path = ready_path = "/metrics"
 
     def __init__(
         self,
@@ -118,21 +115,13 @@ class HttpExporter(Server):
         listen_flag: str = "--web.listen-address",
     ) -> None:
         super().__init__(name)
-        self.port = free_port()
         self.argv = argv
         self.env = env or {}
         self.listen_flag = listen_flag
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/metrics"
-
     def start_exporter(self) -> HttpExporter:
-        self.start([*self.argv, f"{self.listen_flag}=127.0.0.1:{self.port}"], env=self.env)
+        self.start([*self.argv, f"{self.listen_flag}={self.address}"], env=self.env)
         return self
-
-    def is_ready(self) -> bool:
-        return http_ok(self.url)
 
     def metrics(self) -> str:
         status, body = http_get(self.url, timeout=10)
@@ -140,7 +129,7 @@ class HttpExporter(Server):
         return body.decode()
 
 
-class Postgres(Server):
+class Postgres(LoopbackServer):
     """initdb into a temp dir as ``postgres`` (md5 for TCP, trust on the socket), pg_ctl start."""
 
     name = "postgres"
@@ -149,13 +138,8 @@ class Postgres(Server):
         super().__init__()
         os.chmod(self.workdir, 0o755)
         shutil.chown(self.workdir, "postgres")
-        self.port = free_port()
         self.data = self.workdir / "data"
         self.sock = self.workdir / "sock"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def _run(self, *argv: str) -> str:
         return subprocess.run(
@@ -208,17 +192,9 @@ class Postgres(Server):
         return done.returncode == 0
 
 
-class Ganache(Server):
+class Ganache(LoopbackServer):
     name = "ganache"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
-        self.start_timeout = 60.0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    start_timeout = 60.0
 
     def command(self) -> list[str]:
         return [
@@ -234,12 +210,9 @@ class Ganache(Server):
 BLACKBOX = "prometheus-blackbox-exporter"
 
 
-class Blackbox(Server):
+class Blackbox(LoopbackServer):
     name = "blackbox"
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.port = free_port()
+    ready_path = "/metrics"
 
     def prepare(self) -> None:
         (self.workdir / "blackbox.yml").write_text(
@@ -253,15 +226,10 @@ class Blackbox(Server):
         return [
             BLACKBOX,
             f"--config.file={self.workdir / 'blackbox.yml'}",
-            f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--web.listen-address={self.address}",
         ]
 
-    def is_ready(self) -> bool:
-        return http_ok(f"http://127.0.0.1:{self.port}/metrics")
-
     def probe(self, target: str, module: str) -> str:
-        status, body = http_get(
-            f"http://127.0.0.1:{self.port}/probe?module={module}&target={target}", timeout=10
-        )
+        status, body = http_get(f"{self.url}/probe?module={module}&target={target}", timeout=10)
         assert status == 200
         return body.decode()

@@ -75,6 +75,7 @@ class Dockerd(Server):
     """
 
     name = "dockerd"
+    start_timeout = 60.0
 
     def __init__(self, group: str | None = None) -> None:
         super().__init__(workdir=tempfile.mkdtemp(prefix="fw-dockerd-"))
@@ -82,7 +83,6 @@ class Dockerd(Server):
         os.chmod(self.workdir, 0o755)  # the ssh test's user reaches the socket through it
         self.socket = self.workdir / "docker.sock"
         self.group = group
-        self.start_timeout = 60.0
 
     @property
     def address(self) -> str:

@@ -17,32 +17,27 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from typing import Any
 
 from fleetwatch.inventory import Service
-from servers import Server, free_port, wait_until
+from servers import LoopbackServer, Server, wait_until
 from service_servers import service_target
 
 MOSQUITTO = "mosquitto"
 CLIENT_TIMEOUT = 10
 
 
-class Mosquitto(Server):
+class Mosquitto(LoopbackServer):
     """``mosquitto -c CONF`` on 127.0.0.1 with ``sys_interval 1`` and no persistence."""
 
     name = "mosquitto"
+    start_timeout = 20.0
 
     def __init__(
         self, users: Mapping[str, str] | None = None, acl: str = "", name: str | None = None
     ) -> None:
         super().__init__(name)
         os.chmod(self.workdir, 0o755)  # mosquitto drops root for its own user before reading
-        self.port = free_port()
         self.users = dict(users or {})
         self.acl = acl
         self.config_path = self.workdir / "mosquitto.conf"
-        self.start_timeout = 20.0
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def prepare(self) -> None:
         lines = [f"listener {self.port} 127.0.0.1", "persistence false", "sys_interval 1"]
