@@ -8,7 +8,7 @@ import pytest
 
 import servers
 from fleetwatch.exporters.host.collectors.base import Options
-from servers import NodeExporter, Sshd, require
+from servers import ALERTMANAGER, AlertmanagerServer, NodeExporter, Sshd, require
 
 
 @pytest.hookimpl(wrapper=True)
@@ -43,6 +43,14 @@ def node_exporter() -> Iterator[NodeExporter]:
         "--collector.netdev.device-exclude=",
     ]
     with NodeExporter(extra_args=upstream) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def alertmanager() -> Iterator[AlertmanagerServer]:
+    """Alertmanager with a config that notifies nobody, one per test module (own alerts)."""
+    require(ALERTMANAGER)
+    with AlertmanagerServer() as server:
         yield server
 
 

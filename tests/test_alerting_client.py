@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
-from alerting import ALERTMANAGER, AlertmanagerServer, post_alert, wait_for_state
+from alerting import AlertmanagerServer, post_alert, wait_for_state
 from fleetwatch.alerting_client import (
     AlertmanagerClient,
     Matcher,
@@ -23,14 +22,7 @@ from fleetwatch.alerting_client import (
     parse_time,
 )
 from fleetwatch.errors import FleetwatchError, UsageError
-from servers import free_port, require, wait_until
-
-
-@pytest.fixture(scope="module")
-def alertmanager() -> Iterator[AlertmanagerServer]:
-    require(ALERTMANAGER)
-    with AlertmanagerServer() as server:
-        yield server
+from servers import free_port, wait_until
 
 
 @pytest.fixture

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner, Result
 
-from alerting import ALERTMANAGER, AlertmanagerServer, post_alert, wait_for_state
+from alerting import AlertmanagerServer, post_alert, wait_for_state
 from fleetwatch.alerting_client import AlertmanagerClient, is_silence_id
 from fleetwatch.cli import alert_cmds
 from fleetwatch.cli.main import FleetwatchGroup
-from servers import free_port, require
+from servers import free_port
 
 
 @click.group(cls=FleetwatchGroup)
@@ -29,13 +28,6 @@ cli.add_command(alert_cmds.unack)
 
 def run(*args: str) -> Result:
     return CliRunner().invoke(cli, list(args))
-
-
-@pytest.fixture(scope="module")
-def alertmanager() -> Iterator[AlertmanagerServer]:
-    require(ALERTMANAGER)
-    with AlertmanagerServer() as server:
-        yield server
 
 
 @pytest.fixture
