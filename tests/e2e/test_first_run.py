@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from alerting import post_alert
-from servers import free_port, require, wait_until
+from e2e.local_stack import free_stack_ports, stack_section
+from servers import require, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -32,7 +33,7 @@ def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     require("prometheus", "prometheus-alertmanager", "promtool", "amtool")
     work = tmp_path_factory.mktemp("first-run")
-    ports = {k: free_port() for k in ("exporter", "prometheus", "alertmanager", "inbox")}
+    ports = free_stack_ports()
     content = work / "content"
     for part in ("dashboards", "rules"):
         shutil.copytree(ROOT / part, content / part)
@@ -44,12 +45,7 @@ def first_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, ob
     # the embedded default inventory (this machine, local module), on free ports
     (work / "fleet.yaml").write_text(
         f"""version: 1
-stack:
-  exporter: "127.0.0.1:{ports["exporter"]}"
-  prometheus_url: "http://127.0.0.1:{ports["prometheus"]}"
-  alertmanager_url: "http://127.0.0.1:{ports["alertmanager"]}"
-  inbox: "127.0.0.1:{ports["inbox"]}"
-deployments:
+{stack_section(ports)}deployments:
   - name: local
     provider: local
     hosts:

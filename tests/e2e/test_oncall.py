@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 
 from capture import CaptureServer, Request
-from servers import Sshd, free_port, require, wait_until
+from e2e.local_stack import free_stack_ports, stack_section
+from servers import Sshd, require, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -71,12 +72,7 @@ defaults:
   scrape_interval: 1s
   ssh: {{user: {sshd.user}, port: {sshd.port}, identity_file: {sshd.client_key},
         known_hosts_file: {sshd.known_hosts}, use_agent: false}}
-stack:
-  exporter: "127.0.0.1:{ports["exporter"]}"
-  prometheus_url: "http://127.0.0.1:{ports["prometheus"]}"
-  alertmanager_url: "http://127.0.0.1:{ports["alertmanager"]}"
-  inbox: "127.0.0.1:{ports["inbox"]}"
-deployments:
+{stack_section(ports)}deployments:
   - name: prod
     provider: loopback
     hosts:
@@ -96,7 +92,7 @@ def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 class Stack:
     def __init__(self, work: Path, sshd: Sshd) -> None:
         self.work, self.sshd = work, sshd
-        self.ports = {k: free_port() for k in ("exporter", "prometheus", "alertmanager", "inbox")}
+        self.ports = free_stack_ports()
         self.inventory = work / "fleet.yaml"
         self.build = work / "build"
         self.content = work / "content"
