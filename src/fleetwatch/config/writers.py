@@ -23,8 +23,15 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
+#: line breaks YAML knows besides \n: written plain or in a block, they come back as spaces
+_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
+
+
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    style = "|" if "\n" in value else None
+    if _OTHER_BREAKS.intersection(value):
+        style: str | None = '"'  # escaped (\N, \L, ...), so they come back as they were
+    else:
+        style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
