@@ -8,6 +8,7 @@ import pytest
 
 import servers
 from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.validate.promtool import Promtool
 from servers import ALERTMANAGER, AlertmanagerServer, NodeExporter, Sshd, require
 
 
@@ -52,6 +53,13 @@ def alertmanager() -> Iterator[AlertmanagerServer]:
     require(ALERTMANAGER)
     with AlertmanagerServer() as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def promtool() -> Promtool:
+    """promtool from PATH (skips outside CI, fails in CI, when it is missing)."""
+    require("promtool")
+    return Promtool.find()
 
 
 def ssh_inventory_yaml(sshd: Sshd, names: list[str], extra: str = "") -> str:

@@ -5,20 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 
 from fleetwatch.inventory import Inventory
 from fleetwatch.rules import build_rules
 from fleetwatch.validate.alert_lints import run_rule_tests
 from fleetwatch.validate.promtool import Promtool
-from servers import require
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Promtool:
-    require("promtool")
-    return Promtool.find()
 
 
 def _built(rules: Path, inventory: Inventory, out: Path) -> tuple[list[Path], list[Path]]:

@@ -11,7 +11,6 @@ import yaml
 from fleetwatch.validate.alert_lints import _chunks, run_rule_tests
 from fleetwatch.validate.promtool import Promtool
 from fleetwatch.validate.rule_subset import RuleFiles
-from servers import require
 
 # two files, three groups: an alert over a recording rule over another, in other files / groups
 RECORDS = """\
@@ -164,12 +163,6 @@ def test_chunks_carry_only_the_rules_their_cases_need(
                  for r in g["rules"]]  # fmt: skip
         kept.append(([t["name"] for t in doc["tests"]], len(rules), cost > 0))
     assert sorted(kept) == [(["o1", "o2"], 1, True), (["req high"], 3, True)]
-
-
-@pytest.fixture(scope="module")
-def promtool() -> Promtool:
-    require("promtool")
-    return Promtool.find()
 
 
 def test_subset_runs_pass_and_fail_as_whole_ones(

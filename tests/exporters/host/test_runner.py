@@ -1,4 +1,6 @@
-"""The per-target memo: a collector whose inputs are unchanged gives its last outcome again."""
+"""The collector runner: absent sources are success 0 without an error (node_exporter's
+ErrNoData), and the per-target memo gives a collector whose inputs are unchanged its last
+outcome again."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from fleetwatch.exporters.host.snapshot import Snapshot
 
 SHARED = gauge("fw_test_shared", "one family two collectors write", "source")
 PATH = "/sys/test/value"
+OPTIONAL = ("dmi", "hwmon", "mdadm", "schedstat")
 
 
 class Counting(Collector):
@@ -115,3 +118,29 @@ def test_memoized_real_collectors_render_what_a_fresh_run_renders() -> None:
 
     assert without_durations(kept[1]) == without_durations(fresh[1])
     assert kept[1].families.get("node_network_mtu_bytes", {"device": "eth0"}) == 1500
+
+
+def test_absent_sources_are_success_0_without_an_error() -> None:
+    collectors = [c for c in select() if c.name in OPTIONAL]
+    assert [c.name for c in collectors] == sorted(OPTIONAL)
+    result = run_collectors(collectors, Snapshot(), Options(), "bare-host")
+    for name in OPTIONAL:
+        assert result.families.get("node_scrape_collector_success", {"collector": name}) == 0
+    assert sorted(result.absent) == sorted(OPTIONAL)
+    assert result.errors == {}
+
+
+def test_present_but_empty_sources_succeed() -> None:
+    collectors = [c for c in select() if c.name in OPTIONAL]
+    snap = Snapshot(
+        files={
+            "/sys/class/dmi/id": "",  # the directory exists (read as a file: empty)
+            "/sys/class/hwmon": "",
+            "/proc/mdstat": "Personalities : \nunused devices: <none>\n",
+            "/proc/schedstat": "version 15\ntimestamp 4294\ncpu0 0 0 0 0 0 0 10 20 30\n",
+        }
+    )
+    result = run_collectors(collectors, snap, Options(), "host")
+    for name in OPTIONAL:
+        assert result.families.get("node_scrape_collector_success", {"collector": name}) == 1
+    assert result.absent == [] and result.errors == {}
