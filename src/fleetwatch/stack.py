@@ -96,6 +96,14 @@ def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
+def _serve(name: str, what: str, argv: list[str], listen: str, ready: str, log: Path) -> Service:
+    """Start ``argv`` (output to ``log``) and wait until GET ``ready`` on ``listen`` is 200."""
+    proc = _start(argv, log)
+    url = f"http://{listen}"
+    wait_until(lambda: http_ok(f"{url}{ready}"), START_TIMEOUT, what, proc)
+    return Service(name, proc.pid, url, str(log))
+
+
 def _listen(url_or_hostport: str) -> str:
     parts = urlsplit(url_or_hostport if "//" in url_or_hostport else f"//{url_or_hostport}")
     return parts.netloc
@@ -107,10 +115,7 @@ def start_exporter(inventory_path: str | None, inventory: Inventory, state_dir: 
     if inventory_path:
         argv += ["--inventory", inventory_path]
     log = state_dir / "exporter.log"
-    proc = _start(argv, log)
-    url = f"http://{listen}"
-    wait_until(lambda: http_ok(f"{url}/-/healthy"), START_TIMEOUT, "fleetwatch exporter", proc)
-    return Service("exporter", proc.pid, url, str(log))
+    return _serve("exporter", "fleetwatch exporter", argv, listen, "/-/healthy", log)
 
 
 def binary(env: str, names: tuple[str, ...], hint: str) -> str:
@@ -132,10 +137,7 @@ def start_inbox(inventory: Inventory, state_dir: Path) -> Service:
     log = state_dir / "inbox.log"
     store = state_dir / "inbox.jsonl"
     argv = [sys.executable, "-m", "fleetwatch.inbox", "--listen", listen, "--store", str(store)]
-    proc = _start(argv, log)
-    url = f"http://{listen}"
-    wait_until(lambda: http_ok(f"{url}/-/healthy"), START_TIMEOUT, "the alert inbox", proc)
-    return Service("inbox", proc.pid, url, str(log))
+    return _serve("inbox", "the alert inbox", argv, listen, "/-/healthy", log)
 
 
 def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
@@ -155,10 +157,7 @@ def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> 
         "--web.enable-lifecycle",
         "--rules.alert.resend-delay=1s",
     ]
-    proc = _start(argv, log)
-    url = f"http://{listen}"
-    wait_until(lambda: http_ok(f"{url}/-/ready"), START_TIMEOUT, "Prometheus", proc)
-    return Service("prometheus", proc.pid, url, str(log))
+    return _serve("prometheus", "Prometheus", argv, listen, "/-/ready", log)
 
 
 def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
@@ -180,10 +179,7 @@ def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -
         f"--web.listen-address={listen}",
         "--cluster.listen-address=",
     ]
-    proc = _start(argv, log)
-    url = f"http://{listen}"
-    wait_until(lambda: http_ok(f"{url}/-/ready"), START_TIMEOUT, "Alertmanager", proc)
-    return Service("alertmanager", proc.pid, url, str(log))
+    return _serve("alertmanager", "Alertmanager", argv, listen, "/-/ready", log)
 
 
 def stop(state_dir: Path, grace: float = 5.0) -> list[str]:
