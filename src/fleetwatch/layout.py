@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+#: the build folder's default name (``-o`` of build / up, the default PATH of validate)
+DEFAULT_BUILD_DIR = "build"
+
 PROMETHEUS = "prometheus"
 GRAFANA = "grafana"
 ALERTMANAGER = "alertmanager"

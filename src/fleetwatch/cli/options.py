@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 import click
 
+from fleetwatch.layout import DEFAULT_BUILD_DIR
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 INVENTORY_HELP = "Inventory (fleet.yaml). Default: this machine (the embedded inventory)."
@@ -23,7 +25,7 @@ def inventory_file(*aliases: str, help: str = INVENTORY_HELP) -> Callable[[F], F
 
 inventory_option = inventory_file()
 output_option = click.option(
-    "-o", "--output", default="build", show_default=True, help="Build folder."
+    "-o", "--output", default=DEFAULT_BUILD_DIR, show_default=True, help="Build folder."
 )
 content_option = click.option(
     "--content",

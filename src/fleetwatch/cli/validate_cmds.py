@@ -56,7 +56,9 @@ def validate(
     if list_rules:
         _print_rules()
         return
-    targets = list(paths) or [Path("build")]
+    from fleetwatch.layout import DEFAULT_BUILD_DIR
+
+    targets = list(paths) or [Path(DEFAULT_BUILD_DIR)]
     missing = [t for t in targets if not t.exists()]
     if missing:
         raise click.BadParameter(f"{missing[0]} does not exist", param_hint="PATH")
