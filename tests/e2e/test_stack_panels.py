@@ -116,6 +116,13 @@ def _scraped_thrice(prom: str) -> int:
     return len(ups) if ups and all(float(u["value"][1]) >= 3 for u in ups) else 0
 
 
+def _recorded(prom: str) -> list[Any]:
+    """Samples of a rate5m recording rule (they need two scrapes and then an evaluation)."""
+    query = "deployment:node_cpu_used_cores:sum_rate5m"
+    result: list[Any] = _api(prom, "/api/v1/query", {"query": query})["result"]
+    return result
+
+
 def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
     prom, build = stack
     # wait for the first scrapes and two samples of every job (rate needs two)
@@ -124,6 +131,8 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
         60,
         "three scrapes of every target",
     )
+    # and for a rule evaluation after them: under load it can lag the scrapes
+    wait_until(lambda: bool(_recorded(prom)), 60, "the first rate5m recording rules")
     checked, empty, quiet = 0, [], 0
     for path in _dashboards(build):
         dashboard = json.loads(path.read_text())
