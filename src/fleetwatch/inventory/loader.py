@@ -9,7 +9,6 @@ Pipeline: read the file -> parse YAML with positions (``yamlpos``) -> find every
 from __future__ import annotations
 
 import difflib
-import importlib
 import json
 import os
 import re
@@ -207,6 +206,23 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_MODULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@cache
+def module_params_schema(module: str) -> dict[str, Any] | None:
+    """The JSON Schema of a service module's params, read as data from
+    ``exporters/services/<module>.params.json`` (no exporter code is imported); None if the
+    module has none."""
+    if not _MODULE_NAME.match(module):
+        return None
+    path = resources.files("fleetwatch").joinpath("exporters", "services", f"{module}.params.json")
+    try:
+        return cast(dict[str, Any], json.loads(path.read_text("utf-8")))
+    except FileNotFoundError:
+        return None
+
+
 def _known_collectors() -> list[str] | None:
     """Valid collector names, or None while the collector registry cannot be imported."""
     try:
@@ -261,13 +277,8 @@ class _Semantics:
     def service_params(self, svc: dict[str, Any], path: JsonPath) -> None:
         """A service's params against its module's own PARAMS_SCHEMA."""
         module = svc.get("module")
-        if not isinstance(module, str):
-            return
-        try:
-            schema = importlib.import_module(
-                f"fleetwatch.exporters.services.{module}"
-            ).PARAMS_SCHEMA
-        except (ImportError, AttributeError):
+        schema = module_params_schema(module) if isinstance(module, str) else None
+        if schema is None:
             return  # a module without a params schema accepts any params
         import jsonschema
 
