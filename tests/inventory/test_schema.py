@@ -67,7 +67,7 @@ def test_service_params_are_checked_from_data_without_exporter_code() -> None:
     for name in registry.SERVICE_MODULES:
         module = __import__(f"fleetwatch.exporters.services.{name}", fromlist=["PARAMS_SCHEMA"])
         data = json.loads((services / f"{name}.params.json").read_text())
-        assert module.PARAMS_SCHEMA == data, name
+        assert data == module.PARAMS_SCHEMA, name
     code = (
         "import sys\n"
         "from fleetwatch.errors import ConfigErrors\n"
