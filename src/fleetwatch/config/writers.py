@@ -1,8 +1,8 @@
 """Deterministic writers: same data → byte-identical files, one dumper and one line width.
 
 YAML: block style, insertion order, no aliases, multi-line strings as ``|`` blocks, and no
-folding (a long PromQL expression or template stays on one line). JSON: two-space indent,
-sorted keys, UTF-8 as is.
+folding (a long PromQL expression or template stays on one line), non-ASCII escaped. JSON:
+two-space indent, sorted keys, UTF-8 as is.
 """
 
 from __future__ import annotations
@@ -37,8 +37,7 @@ def dump_yaml(data: Any) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
-        allow_unicode=True,
-        width=LINE_WIDTH,
+        width=LINE_WIDTH,  # non-ASCII escaped: with allow_unicode, U+0085 reads back as a space
     )
 
 

@@ -4,6 +4,12 @@
 semantics, the libyaml parser when available) plus the 1-based line of every mapping key and
 sequence item, addressed by its JSON path (a tuple of keys and indices).  Syntax errors and
 duplicate mapping keys become ``ConfigError`` naming the file and line.
+
+Both loaders take hostile text in bounded time and memory: nesting past ``MAX_DEPTH`` is
+refused from the event stream before anything is built (libyaml's composer recurses in C and
+crashes the process past some 40,000 levels), aliases and ``<<`` merges may expand the
+document to ``MAX_EXPANDED`` nodes at most (the billion laughs), a recursive alias and a
+scalar over ``MAX_SCALAR`` characters are refused: each a ``YamlLimitError`` naming the line.
 """
 
 from __future__ import annotations
@@ -22,9 +28,96 @@ _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
 )  # libyaml's parser when PyYAML was built with it
 
 
-def load_data(text: str) -> Any:
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_EXPANDED = 5_000_000
+MAX_SCALAR = 1024 * 1024
+
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+class YamlLimitError(ConfigError, yaml.YAMLError):
+    """Text past a limit of the loaders (a YAMLError too, for callers that catch those)."""
+
+
+def load_data(text: str, file: str = "<string>") -> Any:
     """Plain YAML data, parsed by libyaml where PyYAML has it (build outputs run to MBs)."""
-    return yaml.load(text, Loader=_Loader)
+    _check_text(text, file)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(node, file)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_text(text: str, file: str) -> None:
+    """Size and nesting depth, from the event stream (stops at the first level too deep)."""
+    if len(text) > MAX_BYTES:
+        raise YamlLimitError(file, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB: not read")
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    line = event.start_mark.line + 1 if event.start_mark else None
+                    raise YamlLimitError(
+                        file, f"nested deeper than {MAX_DEPTH} levels: not read", line
+                    )
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+    except yaml.MarkedYAMLError:
+        return  # the parse proper reports it with its line
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_graph(root: yaml.Node, file: str) -> None:
+    """Expanded size (every alias counted each time it is used), recursive aliases, scalar
+    lengths: one pass over the distinct nodes, sizes memoised, no recursion."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        if leaving:
+            entered.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_EXPANDED:
+                raise YamlLimitError(
+                    file,
+                    f"aliases and merges expand this document past {MAX_EXPANDED:,} nodes "
+                    "(an alias bomb?): not read",
+                    line,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in entered:
+            raise YamlLimitError(file, "a recursive alias (a node that contains itself)", line)
+        if isinstance(node, yaml.ScalarNode):
+            if len(node.value) > MAX_SCALAR:
+                raise YamlLimitError(
+                    file, f"a value longer than {MAX_SCALAR // 1024} KiB: not read", line
+                )
+            sizes[key] = 1
+            continue
+        entered.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
 
 
 PathItem = str | int
@@ -63,6 +156,7 @@ def format_path(path: Iterable[PathItem]) -> str:
 
 def load_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raise ``ConfigError`` on syntax errors or duplicate keys."""
+    _check_text(text, file)
     loader = _Loader(text)
     try:
         try:
@@ -71,6 +165,7 @@ def load_yaml(text: str, file: str) -> Document:
             raise _syntax_error(exc, file) from None
         if node is None:
             return Document(None, {(): 1})
+        _check_graph(node, file)
         lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
         _Walker(loader, file, lines).walk(node, ())
         try:

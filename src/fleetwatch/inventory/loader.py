@@ -24,10 +24,10 @@ from jsonschema import Draft202012Validator
 
 from fleetwatch.config.durations import parse_duration
 from fleetwatch.config.findings import Findings, short, string_keys
+from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
-from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
@@ -99,16 +99,7 @@ def load_inventory(path: str | os.PathLike[str], *, check_files: bool = True) ->
     referenced key / passphrase / known_hosts files (to check a file meant for another machine).
     """
     name = os.fspath(path)
-    try:
-        text = Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(name, "inventory file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(name, "is a directory, expected an inventory file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(name, "is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(name, f"cannot read inventory file: {exc.strerror or exc}") from None
+    text = read_input(name, "inventory file")
     return inventory_from_text(text, name, check_files=check_files)
 
 
