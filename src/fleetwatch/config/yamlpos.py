@@ -43,36 +43,52 @@ class YamlLimitError(ConfigError, yaml.YAMLError):
 
 def load_data(text: str, file: str = "<string>") -> Any:
     """Plain YAML data, parsed by libyaml where PyYAML has it (build outputs run to MBs)."""
-    _check_text(text, file)
+    aliases = _check_text(text, file)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_graph(node, file)
+        if aliases:
+            _check_graph(node, file)
         return loader.construct_document(node)
     finally:
         loader.dispose()
 
 
-def _check_text(text: str, file: str) -> None:
-    """Size and nesting depth, from the event stream (stops at the first level too deep)."""
+def _check_text(text: str, file: str) -> bool:
+    """Size, nesting depth and scalar lengths, from the event stream (it stops at the first
+    problem); True if the text uses aliases (only then can it expand or contain itself)."""
     if len(text) > MAX_BYTES:
         raise YamlLimitError(file, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB: not read")
     depth = 0
+    aliases = False
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, _OPEN):
+            if isinstance(event, yaml.ScalarEvent):
+                if len(event.value) > MAX_SCALAR:
+                    raise YamlLimitError(
+                        file,
+                        f"a value longer than {MAX_SCALAR // 1024} KiB: not read",
+                        _line(event),
+                    )
+            elif isinstance(event, _OPEN):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    line = event.start_mark.line + 1 if event.start_mark else None
                     raise YamlLimitError(
-                        file, f"nested deeper than {MAX_DEPTH} levels: not read", line
+                        file, f"nested deeper than {MAX_DEPTH} levels: not read", _line(event)
                     )
             elif isinstance(event, _CLOSE):
                 depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases = True
     except yaml.MarkedYAMLError:
-        return  # the parse proper reports it with its line
+        return True  # the parse proper reports it with its line
+    return aliases
+
+
+def _line(event: yaml.Event) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark else None
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:
@@ -84,8 +100,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _check_graph(root: yaml.Node, file: str) -> None:
-    """Expanded size (every alias counted each time it is used), recursive aliases, scalar
-    lengths: one pass over the distinct nodes, sizes memoised, no recursion."""
+    """Expanded size (every alias counted each time it is used) and recursive aliases: one
+    pass over the distinct nodes, sizes memoised, no recursion."""
     sizes: dict[int, int] = {}
     entered: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -109,10 +125,6 @@ def _check_graph(root: yaml.Node, file: str) -> None:
         if key in entered:
             raise YamlLimitError(file, "a recursive alias (a node that contains itself)", line)
         if isinstance(node, yaml.ScalarNode):
-            if len(node.value) > MAX_SCALAR:
-                raise YamlLimitError(
-                    file, f"a value longer than {MAX_SCALAR // 1024} KiB: not read", line
-                )
             sizes[key] = 1
             continue
         entered.add(key)
@@ -156,7 +168,7 @@ def format_path(path: Iterable[PathItem]) -> str:
 
 def load_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raise ``ConfigError`` on syntax errors or duplicate keys."""
-    _check_text(text, file)
+    aliases = _check_text(text, file)
     loader = _Loader(text)
     try:
         try:
@@ -165,7 +177,8 @@ def load_yaml(text: str, file: str) -> Document:
             raise _syntax_error(exc, file) from None
         if node is None:
             return Document(None, {(): 1})
-        _check_graph(node, file)
+        if aliases:
+            _check_graph(node, file)
         lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
         _Walker(loader, file, lines).walk(node, ())
         try:
