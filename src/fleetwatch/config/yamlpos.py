@@ -82,6 +82,12 @@ def _check_text(text: str, file: str) -> bool:
                 depth -= 1
             elif isinstance(event, yaml.AliasEvent):
                 aliases = True
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. U+0008
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        message = f"YAML does not allow the character U+{code:04X} (column {col})"
+        raise YamlLimitError(file, message, line) from None
     except yaml.MarkedYAMLError:
         return True  # the parse proper reports it with its line
     return aliases
