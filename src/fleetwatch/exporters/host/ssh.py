@@ -129,7 +129,9 @@ class SSHPool:
         state = self._hosts.setdefault(host.name, _HostState())
         try:
             async with asyncio.timeout_at(deadline):
-                async with self._global, state.sem:
+                # the host's own slots first: a host that never answers holds at most
+                # SESSIONS_PER_HOST of the global ones, not all of them
+                async with state.sem, self._global:
                     return await self._run_with_reconnect(host, state, plan, nonce, deadline)
         except TimeoutError:
             raise ProbeError(
