@@ -92,7 +92,9 @@ async def test_inf_requests_end_at_the_interval_and_others_keep_working(
     assert {s for s, _, _ in results} == {503}
     # each ended by its scrape interval (plus the outer grace), not by the attacker's "inf"
     assert max(t for _, t, _ in results) < INTERVAL + 1.0 + 3.0
-    assert all("timeout" in text for _, _, text in results), results[0]
+    # the few that got the host's slots say what the host did; the rest waited their deadline
+    reasons = {text.split(": ")[1] for _, _, text in results}
+    assert reasons <= {"no_banner", "timeout"} and "no_banner" in reasons, reasons
 
 
 @pytest.mark.e2e

@@ -15,10 +15,15 @@ from fleetwatch.exporters.registry import SERVICE_MODULES
 #: reasons counted from the start, so that rate() works before the first failure
 KNOWN_REASONS = (
     "timeout",
+    "no_answer",
+    "no_banner",
+    "not_ssh",
     "connection_refused",
+    "unreachable",
     "connection_lost",
     "auth_failed",
-    "host_key_not_verifiable",
+    "host_key_unknown",
+    "host_key_changed",
     "dns",
     "network",
     "bad_output",

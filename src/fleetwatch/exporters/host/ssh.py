@@ -47,14 +47,30 @@ _BACKOFF_START = 0.1
 _BACKOFF_MAX = 2.0
 
 
+class ConnectFailed(Exception):
+    """A connection attempt that told why it failed: ``reason`` for the metric label."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+#: a connect that cannot succeed on a retry within the same probe
+_UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH)
+
+
 def classify(exc: BaseException) -> str:
-    """A short reason label for ``fleetwatch_probe_errors_total``."""
+    """A short reason label for ``fleetwatch_probe_errors_total``, one a person can act on."""
+    if isinstance(exc, ConnectFailed):
+        return exc.reason
     if isinstance(exc, asyncssh.PermissionDenied):
         return "auth_failed"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        return "host_key_not_verifiable"
+        return "host_key_unknown"
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return "client_key_unusable"
+    if isinstance(exc, asyncssh.ProtocolError | asyncssh.ProtocolNotSupported):
+        return "not_ssh"
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(exc, socket.gaierror):
@@ -63,11 +79,22 @@ def classify(exc: BaseException) -> str:
         isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
     ):
         return "connection_refused"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "unreachable"
     if isinstance(exc, _STALE):
         return "connection_lost"
     if isinstance(exc, OSError):
         return "network"
     return "ssh_error"
+
+
+def _final(exc: BaseException) -> bool:
+    """True for failures that a retry within the same probe cannot change: fail fast."""
+    if isinstance(exc, (*_FINAL, asyncssh.ProtocolError, asyncssh.ProtocolNotSupported)):
+        return True
+    if isinstance(exc, ConnectFailed):
+        return exc.reason in ("not_ssh", "connection_refused", "unreachable")
+    return isinstance(exc, OSError) and exc.errno in _UNREACHABLE
 
 
 def _describe(exc: BaseException) -> str:
@@ -204,13 +231,18 @@ class SSHPool:
             while True:
                 remaining = deadline - loop.time()
                 try:
-                    state.conn = await asyncio.wait_for(
-                        self._connect(host), min(remaining, host.ssh.connect_timeout_seconds)
-                    )
+                    # a little under the probe's deadline, so the connect says why it failed
+                    budget = min(max(0.05, remaining - 0.1), host.ssh.connect_timeout_seconds)
+                    state.conn = await self._connect(host, budget)
                     return state.conn, False
-                except _FINAL as exc:
-                    raise ProbeError(host.name, classify(exc), _describe(exc)) from None
-                except (OSError, asyncssh.Error, TimeoutError) as exc:
+                except (OSError, asyncssh.Error, TimeoutError, ConnectFailed) as exc:
+                    if _final(exc):
+                        detail = _describe(exc)
+                        if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+                            changed = await _host_key_change(host)
+                            if changed is not None:
+                                raise ProbeError(host.name, "host_key_changed", changed) from None
+                        raise ProbeError(host.name, classify(exc), detail) from None
                     # exponential backoff, but never past the probe's own deadline
                     if deadline - loop.time() <= delay:
                         detail = f"connect to {host.address}:{host.ssh.port}: {_describe(exc)}"
@@ -218,7 +250,37 @@ class SSHPool:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, _BACKOFF_MAX)
 
-    async def _connect(self, host: Host) -> Any:
+    async def _connect(self, host: Host, timeout: float) -> Any:
+        """TCP first, then SSH, each phase telling its own failure: no TCP answer
+        (``no_answer``), refused, a listener that never says a word (``no_banner``), a
+        server that is not SSH (``not_ssh``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        where = f"{host.address}:{host.ssh.port}"
+        try:
+            sock = await asyncio.wait_for(_tcp(host.address, host.ssh.port), timeout)
+        except TimeoutError:
+            raise ConnectFailed(
+                "no_answer", f"no TCP answer from {where} in {timeout:.1f}s"
+            ) from None
+        try:
+            first = await _peek(sock, max(0.0, deadline - loop.time()))
+            if b"SSH-" not in first:
+                shown = first.split(b"\n", 1)[0][:60].decode("ascii", "replace").strip()
+                raise ConnectFailed("not_ssh", f"{where} is not an SSH server (it says {shown!r})")
+            return await asyncio.wait_for(
+                self._handshake(host, sock), max(0.0, deadline - loop.time())
+            )
+        except TimeoutError:
+            sock.close()
+            raise ConnectFailed(
+                "no_banner", f"{where} accepted the connection but no SSH answer came"
+            ) from None
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _handshake(self, host: Host, sock: socket.socket) -> Any:
         ssh = host.ssh
         options: dict[str, Any] = {
             "port": ssh.port,
@@ -237,4 +299,71 @@ class SSHPool:
         passphrase = ssh.passphrase()
         if passphrase is not None:
             options["passphrase"] = passphrase
-        return await asyncssh.connect(host.address, **options)
+        return await asyncssh.connect(host.address, sock=sock, **options)
+
+
+async def _tcp(address: str, port: int) -> socket.socket:
+    """A connected non-blocking TCP socket (every address the name has, in order)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    last: OSError | None = None
+    for family, kind, proto, _, addr in infos:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, addr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise last or OSError(errno.EHOSTUNREACH, f"no address for {address}")
+
+
+async def _peek(sock: socket.socket, timeout: float) -> bytes:
+    """The first bytes the server sends, left in the socket for the SSH client (an SSH server
+    speaks first: its version line); TimeoutError when it says nothing at all."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), readable)
+    try:
+        await asyncio.wait_for(ready, timeout)
+    finally:
+        loop.remove_reader(sock.fileno())
+    try:
+        return sock.recv(256, socket.MSG_PEEK)
+    except OSError:
+        return b"SSH-"  # let the SSH client meet and report the error itself
+
+
+async def _host_key_change(host: Host) -> str | None:
+    """If known_hosts holds keys for the host and the server offers another one: a message
+    with both fingerprints (a changed key, maybe an attack); None when the host is unknown."""
+    ssh = host.ssh
+    if ssh.known_hosts == "off" or not ssh.known_hosts_file:
+        return None
+    try:
+        known = asyncssh.read_known_hosts(ssh.known_hosts_file)
+        addr = host.address
+        trusted = known.match(host.address, addr, ssh.port)[0]
+        if not trusted:
+            return None
+        offered = await asyncio.wait_for(
+            asyncssh.get_server_host_key(host.address, ssh.port), ssh.connect_timeout_seconds
+        )
+    except (OSError, asyncssh.Error, TimeoutError, ValueError):
+        return None
+    if offered is None:
+        return None
+    known_prints = ", ".join(sorted({k.get_fingerprint() for k in trusted}))
+    return (
+        f"host key changed: {host.address}:{ssh.port} offers {offered.get_algorithm()} "
+        f"{offered.get_fingerprint()}, {ssh.known_hosts_file} has {known_prints}"
+    )
