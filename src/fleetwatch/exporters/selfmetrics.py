@@ -18,6 +18,7 @@ KNOWN_REASONS = (
     "no_answer",
     "no_banner",
     "not_ssh",
+    "no_common_algorithm",
     "connection_refused",
     "unreachable",
     "connection_lost",

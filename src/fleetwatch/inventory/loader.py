@@ -583,7 +583,8 @@ class _Builder:
             identity_file=path("identity_file"),
             passphrase_env=raw.get("passphrase_env"),
             passphrase_file=path("passphrase_file"),
-            use_agent=bool(raw.get("use_agent", True)),
+            use_agent=bool(raw.get("use_agent", False)),
+            allow_sha1=bool(raw.get("allow_sha1", False)),
             known_hosts=cast(KnownHosts, raw.get("known_hosts", "strict")),
             known_hosts_file=path("known_hosts_file"),
             connect_timeout_seconds=(

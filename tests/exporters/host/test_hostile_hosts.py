@@ -302,3 +302,31 @@ async def test_a_changed_host_key_says_so_with_both_fingerprints(keys: Any) -> N
         await server.wait_closed()
     assert err.reason == "host_key_changed"
     assert host_key.get_fingerprint() in str(err) and old.get_fingerprint() in str(err)
+
+
+@pytest.mark.filterwarnings("ignore:Diffie-Hellman over finite fields")  # the old kex itself
+async def test_sha1_only_hosts_need_their_own_opt_in(keys: Any) -> None:
+    """An old server that offers only SHA-1 algorithms: refused by default, collected once
+    the host says ``allow_sha1: true``."""
+    import dataclasses
+
+    _, key_path, known = keys
+    rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    server = await asyncssh.create_server(
+        _Server, "127.0.0.1", 0, server_host_keys=[rsa], process_factory=_garbage,
+        encoding=None, kex_algs=["diffie-hellman-group14-sha1"], mac_algs=["hmac-sha1"],
+        signature_algs=["ssh-rsa"],
+    )  # fmt: skip
+    port = server.sockets[0].getsockname()[1]
+    _trust(known, rsa, [port])
+    host = _host("old", port, key_path, known)
+    try:
+        err, _ = await _probe_reason(host)
+        assert err.reason == "no_common_algorithm", str(err)
+        assert "ssh.allow_sha1: true for this host" in str(err)
+        opted = dataclasses.replace(host, ssh=dataclasses.replace(host.ssh, allow_sha1=True))
+        err, _ = await _probe_reason(opted)  # connects: its shell then answers garbage
+        assert err.reason == "bad_output", str(err)
+    finally:
+        server.close()
+        await server.wait_closed()

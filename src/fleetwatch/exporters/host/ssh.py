@@ -71,6 +71,8 @@ def classify(exc: BaseException) -> str:
         return "client_key_unusable"
     if isinstance(exc, asyncssh.ProtocolError | asyncssh.ProtocolNotSupported):
         return "not_ssh"
+    if isinstance(exc, asyncssh.KeyExchangeFailed):
+        return "no_common_algorithm"
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(exc, socket.gaierror):
@@ -90,7 +92,8 @@ def classify(exc: BaseException) -> str:
 
 def _final(exc: BaseException) -> bool:
     """True for failures that a retry within the same probe cannot change: fail fast."""
-    if isinstance(exc, (*_FINAL, asyncssh.ProtocolError, asyncssh.ProtocolNotSupported)):
+    final = (*_FINAL, asyncssh.ProtocolError, asyncssh.ProtocolNotSupported)
+    if isinstance(exc, (*final, asyncssh.KeyExchangeFailed)):
         return True
     if isinstance(exc, ConnectFailed):
         return exc.reason in ("not_ssh", "connection_refused", "unreachable")
@@ -98,11 +101,20 @@ def _final(exc: BaseException) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    if isinstance(exc, asyncssh.KeyExchangeFailed) and "sha1" in text.rsplit("received", 1)[-1]:
+        text += " (an old server that offers only SHA-1: ssh.allow_sha1: true for this host)"
+    return text
 
 
 PREFERRED_CIPHERS = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
+#: asyncssh's defaults less every SHA-1 algorithm (``ssh.allow_sha1: true`` keeps them)
+SHA1_OFF = {
+    "kex_algs": "-diffie-hellman-group14-sha1,gss-group14-sha1",
+    "mac_algs": "-hmac-sha1-etm@openssh.com,hmac-sha1",
+    "server_host_key_algs": "-ssh-rsa,ssh-rsa-cert-v01@openssh.com",
+    "signature_algs": "-ssh-rsa",
+}
 
 
 @dataclass
@@ -133,6 +145,7 @@ class SSHPool:
         self.max_concurrency = max_concurrency
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, _HostState] = {}
+        self._warned: set[str] = set()
 
     def pool_size(self) -> int:
         return sum(1 for s in self._hosts.values() if s.conn is not None)
@@ -282,6 +295,10 @@ class SSHPool:
 
     async def _handshake(self, host: Host, sock: socket.socket) -> Any:
         ssh = host.ssh
+        if host.name not in self._warned:  # once per host and exporter run
+            self._warned.add(host.name)
+            for warning in ssh.warnings():
+                log.warning("target %s: %s", host.name, warning)
         options: dict[str, Any] = {
             "port": ssh.port,
             "known_hosts": None if ssh.known_hosts == "off" else (ssh.known_hosts_file or ()),
@@ -292,6 +309,8 @@ class SSHPool:
             # than chacha20-poly1305, a third less exporter CPU per answer here
             "encryption_algs": PREFERRED_CIPHERS,
         }
+        if not ssh.allow_sha1:  # per host opt-in for old servers
+            options.update(SHA1_OFF)
         if ssh.user:  # else asyncssh uses the local user name, as ssh(1) does
             options["username"] = ssh.user
         if ssh.identity_file:
