@@ -13,7 +13,8 @@ from prometheus_client import generate_latest
 
 from fleetwatch.errors import ProbeError, UsageError
 from fleetwatch.exporters import registry
-from fleetwatch.exporters.module import Module, ProbeResult
+from fleetwatch.exporters.backoff import Backoff
+from fleetwatch.exporters.module import Module, ProbeResult, Target
 from fleetwatch.exporters.selfmetrics import SelfMetrics
 
 if TYPE_CHECKING:
@@ -68,7 +69,8 @@ class Exporter:
         self.workers = workers
         self._parse_workers: ParseWorkers | None = None
         used = sorted({m for h in self.targets.values() for m in h.modules})
-        self.metrics = SelfMetrics(used, self._pool_sizes)
+        self.backoff = Backoff()
+        self.metrics = SelfMetrics(used, self._pool_sizes, self.backoff.backing_off)
 
     def _pool_sizes(self) -> dict[str, int]:
         return {name: m.pool_size() for name, m in self._modules.items()}
@@ -114,6 +116,22 @@ class Exporter:
         host = self.targets[target]
         mod = self.module(name)
         timeout = min(timeout, max(MIN_TIMEOUT, min(host.scrape_interval_seconds, MAX_TIMEOUT)))
+        skip = self.backoff.skip(target, name)
+        if skip is not None:  # failing the same way again and again: not at full cost
+            self.metrics.skipped.labels(name).inc()
+            raise ProbeError(target, *skip)
+        try:
+            result = await self._probe_once(target, name, mod, host, timeout)
+        except ProbeError as exc:
+            interval = host.scrape_interval_seconds
+            self.backoff.failed(target, name, exc.reason, exc.detail, interval)
+            raise
+        self.backoff.succeeded(target, name)
+        return result
+
+    async def _probe_once(
+        self, target: str, name: str, mod: Module, host: Target, timeout: float
+    ) -> ProbeResult:
         t0 = time.perf_counter()
         outer = asyncio.timeout(timeout + OUTER_GRACE)
         try:
