@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test check lint typecheck unit bench system-deps venv clean
+.PHONY: run test check lint typecheck unit fuzz bench system-deps venv clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: system-deps $(STAMP) lint typecheck
 ## unit: the fast tests only (no real servers)
 unit: $(STAMP)
 	$(BIN)/pytest -m 'not e2e'
+
+## fuzz: every loader of user input under many more generated inputs (bounded: ~1 min)
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest -q tests/fuzz --timeout=600
 
 ## bench: speed and memory figures (printed, never asserted)
 bench: system-deps $(STAMP)

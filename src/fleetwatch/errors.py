@@ -39,6 +39,7 @@ class ConfigError(FleetwatchError):
         self.file = file
         self.line = line
         self.key = key
+        self.detail = message  # without the file, line and key
         loc = f"{file}:{line}" if line else file
         where = f" ({key})" if key else ""
         super().__init__(f"{loc}: {message}{where}")

@@ -63,9 +63,10 @@ def test_merge_keys_are_not_duplicates() -> None:
     assert doc.line(("other", "y")) == 1  # where the merged value is written
 
 
-def test_recursive_alias_does_not_hang() -> None:
-    doc = load_yaml("a: &a [1, *a]\n", "t.yaml")
-    assert doc.data["a"][1] is doc.data["a"]
+def test_recursive_alias_is_refused() -> None:
+    """Data that contains itself would send every walk after the loader into a loop."""
+    with pytest.raises(ConfigError, match=r"^t.yaml:2: a recursive alias"):
+        load_yaml("b: 1\na: &a [1, *a]\n", "t.yaml")
 
 
 def test_format_path() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -51,3 +52,34 @@ def test_parse_size() -> None:
     assert parse_size("1.5 KiB") == 1536
     assert parse_size("512mb") == 512 * 10**6
     assert parse_size("100") == 100
+
+
+def test_service_params_are_checked_from_data_without_exporter_code() -> None:
+    """Each service module's params schema is a JSON file beside it, the same the module
+    uses; the inventory reads it as data and imports no service module to check params."""
+    import json
+    import subprocess
+    import sys
+
+    from fleetwatch.exporters import registry
+
+    services = Path(__file__).resolve().parents[2] / "src/fleetwatch/exporters/services"
+    for name in registry.SERVICE_MODULES:
+        module = __import__(f"fleetwatch.exporters.services.{name}", fromlist=["PARAMS_SCHEMA"])
+        data = json.loads((services / f"{name}.params.json").read_text())
+        assert data == module.PARAMS_SCHEMA, name
+    code = (
+        "import sys\n"
+        "from fleetwatch.errors import ConfigErrors\n"
+        "from fleetwatch.inventory import inventory_from_text\n"
+        "text = 'version: 1\\ndeployments:\\n- name: d\\n  provider: p\\n  services:\\n"
+        "  - {name: r, module: redis, address: 127.0.0.1:6379, params: {check_keyz: [a]}}\\n'\n"
+        "try:\n    inventory_from_text(text, 'f.yaml')\nexcept ConfigErrors as e:\n"
+        "    print(e.errors[0].message)\n"
+        "print(sorted(m for m in sys.modules if m.startswith('fleetwatch.exporters.services')))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    message, imported = run.stdout.splitlines()
+    assert message.startswith("f.yaml:6: redis params: Additional properties are not allowed")
+    assert imported == "[]"

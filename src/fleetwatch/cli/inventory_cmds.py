@@ -18,4 +18,7 @@ def check(file: str) -> None:
 
     inv = load_inventory(file)
     hosts = inv.hosts()
+    for host in hosts:
+        for warning in host.ssh.warnings():
+            click.echo(f"{file}: warning: host {host.name}: {warning}", err=True)
     click.echo(f"{file}: OK ({len(inv.deployments)} deployments, {len(hosts)} hosts)")

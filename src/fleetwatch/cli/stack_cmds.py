@@ -125,12 +125,14 @@ def _validate(out: Path) -> None:
     except ToolUnavailable as exc:
         raise ToolUnavailable(f"{exc} (or start without validation: --no-validate)") from exc
     errors = [f for f in findings if f.severity == "error"]
+    later = [f for f in findings if f.rule == "receiver-file"]  # said per receiver below
     for f in findings:
-        if f.rule != "receiver-file":  # said per receiver once Alertmanager runs
+        if f.rule != "receiver-file":
             click.echo(f"  {f.file}: {f.severity} {f.rule} {f.location}: {f.message}", err=True)
     if errors:
         raise FleetwatchError(f"validation of {out}/ found {len(errors)} errors (see above)")
-    click.echo(f"validated {out}/: {len(findings)} findings, none an error")
+    shown = f" ({len(later)} about receivers' key files, below)" if later else ""
+    click.echo(f"validated {out}/: {len(findings)} findings{shown}, none an error")
 
 
 @click.command()

@@ -1,8 +1,8 @@
 """Deterministic writers: same data → byte-identical files, one dumper and one line width.
 
 YAML: block style, insertion order, no aliases, multi-line strings as ``|`` blocks, and no
-folding (a long PromQL expression or template stays on one line). JSON: two-space indent,
-sorted keys, UTF-8 as is.
+folding (a long PromQL expression or template stays on one line), non-ASCII escaped. JSON:
+two-space indent, sorted keys, UTF-8 as is.
 """
 
 from __future__ import annotations
@@ -23,15 +23,8 @@ class _Dumper(yaml.SafeDumper):
         return True
 
 
-#: line breaks YAML knows besides \n: written plain or in a block, they come back as spaces
-_OTHER_BREAKS = frozenset("\r\x85\u2028\u2029")
-
-
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    if _OTHER_BREAKS.intersection(value):
-        style: str | None = '"'  # escaped (\N, \L, ...), so they come back as they were
-    else:
-        style = "|" if "\n" in value else None
+    style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
@@ -44,8 +37,7 @@ def dump_yaml(data: Any) -> str:
         Dumper=_Dumper,
         sort_keys=False,
         default_flow_style=False,
-        allow_unicode=True,
-        width=LINE_WIDTH,
+        width=LINE_WIDTH,  # non-ASCII escaped: with allow_unicode, U+0085 reads back as a space
     )
 
 

@@ -4,6 +4,12 @@
 semantics, the libyaml parser when available) plus the 1-based line of every mapping key and
 sequence item, addressed by its JSON path (a tuple of keys and indices).  Syntax errors and
 duplicate mapping keys become ``ConfigError`` naming the file and line.
+
+Both loaders take hostile text in bounded time and memory: nesting past ``MAX_DEPTH`` is
+refused from the event stream before anything is built (libyaml's composer recurses in C and
+crashes the process past some 40,000 levels), aliases and ``<<`` merges may expand the
+document to ``MAX_EXPANDED`` nodes at most (the billion laughs), a recursive alias and a
+scalar over ``MAX_SCALAR`` characters are refused: each a ``YamlLimitError`` naming the line.
 """
 
 from __future__ import annotations
@@ -22,9 +28,114 @@ _Loader: type[yaml.CSafeLoader] | type[yaml.SafeLoader] = getattr(
 )  # libyaml's parser when PyYAML was built with it
 
 
-def load_data(text: str) -> Any:
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 100
+MAX_EXPANDED = 5_000_000
+MAX_SCALAR = 1024 * 1024
+
+_OPEN = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_CLOSE = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+class YamlLimitError(ConfigError, yaml.YAMLError):
+    """Text past a limit of the loaders (a YAMLError too, for callers that catch those)."""
+
+
+def load_data(text: str, file: str = "<string>") -> Any:
     """Plain YAML data, parsed by libyaml where PyYAML has it (build outputs run to MBs)."""
-    return yaml.load(text, Loader=_Loader)
+    aliases = _check_text(text, file)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if aliases:
+            _check_graph(node, file)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_text(text: str, file: str) -> bool:
+    """Size, nesting depth and scalar lengths, from the event stream (it stops at the first
+    problem); True if the text uses aliases (only then can it expand or contain itself)."""
+    if len(text) > MAX_BYTES:
+        raise YamlLimitError(file, f"is larger than {MAX_BYTES // (1024 * 1024)} MiB: not read")
+    depth = 0
+    aliases = False
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.ScalarEvent):
+                if len(event.value) > MAX_SCALAR:
+                    raise YamlLimitError(
+                        file,
+                        f"a value longer than {MAX_SCALAR // 1024} KiB: not read",
+                        _line(event),
+                    )
+            elif isinstance(event, _OPEN):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise YamlLimitError(
+                        file, f"nested deeper than {MAX_DEPTH} levels: not read", _line(event)
+                    )
+            elif isinstance(event, _CLOSE):
+                depth -= 1
+            elif isinstance(event, yaml.AliasEvent):
+                aliases = True
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. U+0008
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        message = f"YAML does not allow the character U+{code:04X} (column {col})"
+        raise YamlLimitError(file, message, line) from None
+    except yaml.MarkedYAMLError:
+        return True  # the parse proper reports it with its line
+    return aliases
+
+
+def _line(event: yaml.Event) -> int | None:
+    return event.start_mark.line + 1 if event.start_mark else None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_graph(root: yaml.Node, file: str) -> None:
+    """Expanded size (every alias counted each time it is used) and recursive aliases: one
+    pass over the distinct nodes, sizes memoised, no recursion."""
+    sizes: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        key = id(node)
+        line = node.start_mark.line + 1
+        if leaving:
+            entered.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_EXPANDED:
+                raise YamlLimitError(
+                    file,
+                    f"aliases and merges expand this document past {MAX_EXPANDED:,} nodes "
+                    "(an alias bomb?): not read",
+                    line,
+                )
+            continue
+        if key in sizes:
+            continue
+        if key in entered:
+            raise YamlLimitError(file, "a recursive alias (a node that contains itself)", line)
+        if isinstance(node, yaml.ScalarNode):
+            sizes[key] = 1
+            continue
+        entered.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node) if id(c) not in sizes)
 
 
 PathItem = str | int
@@ -63,6 +174,7 @@ def format_path(path: Iterable[PathItem]) -> str:
 
 def load_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raise ``ConfigError`` on syntax errors or duplicate keys."""
+    aliases = _check_text(text, file)
     loader = _Loader(text)
     try:
         try:
@@ -71,6 +183,8 @@ def load_yaml(text: str, file: str) -> Document:
             raise _syntax_error(exc, file) from None
         if node is None:
             return Document(None, {(): 1})
+        if aliases:
+            _check_graph(node, file)
         lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
         _Walker(loader, file, lines).walk(node, ())
         try:

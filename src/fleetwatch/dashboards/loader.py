@@ -17,6 +17,7 @@ from typing import Any, cast
 from jsonschema import Draft202012Validator
 
 from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.yamlpos import Document, load_yaml
 from fleetwatch.dashboards import checks
@@ -51,11 +52,9 @@ def load_dashboard(path: Path, name: str | None = None) -> Dashboard:
     """Read and validate the dashboard YAML at ``path`` (``name`` is used in messages)."""
     file = name or str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(file, "is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(file, f"cannot read dashboard file: {exc.strerror or exc}") from None
+        text = read_input(path, "dashboard file")
+    except ConfigError as exc:  # named as the caller names the file
+        raise ConfigError(file, exc.detail, exc.line) from None
     return dashboard_from_text(text, file)
 
 

@@ -15,10 +15,16 @@ from fleetwatch.exporters.registry import SERVICE_MODULES
 #: reasons counted from the start, so that rate() works before the first failure
 KNOWN_REASONS = (
     "timeout",
+    "no_answer",
+    "no_banner",
+    "not_ssh",
+    "no_common_algorithm",
     "connection_refused",
+    "unreachable",
     "connection_lost",
     "auth_failed",
-    "host_key_not_verifiable",
+    "host_key_unknown",
+    "host_key_changed",
     "dns",
     "network",
     "bad_output",
@@ -29,8 +35,15 @@ SERVICE_REASONS = ("connect", "auth")
 
 
 class _PoolCollector(Collector):
-    def __init__(self, pools: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        modules: list[str],
+        pools: Callable[[], dict[str, int]],
+        backing_off: Callable[[], dict[str, int]],
+    ) -> None:
+        self._modules = modules
         self._pools = pools
+        self._backing_off = backing_off
 
     def collect(self) -> Iterator[Metric]:
         fam = GaugeMetricFamily(
@@ -41,13 +54,27 @@ class _PoolCollector(Collector):
         for module, size in sorted(self._pools().items()):
             fam.add_metric([module], size)
         yield fam
+        off = GaugeMetricFamily(
+            "fleetwatch_targets_backing_off",
+            "Targets whose probes are skipped now after failing the same way again and again.",
+            labels=["module"],
+        )
+        backing = self._backing_off()
+        for module in sorted(set(self._modules) | set(backing)):
+            off.add_metric([module], backing.get(module, 0))
+        yield off
         info = GaugeMetricFamily("fleetwatch_build_info", "fleetwatch version.", labels=["version"])
         info.add_metric([__version__], 1)
         yield info
 
 
 class SelfMetrics:
-    def __init__(self, modules: list[str], pools: Callable[[], dict[str, int]]) -> None:
+    def __init__(
+        self,
+        modules: list[str],
+        pools: Callable[[], dict[str, int]],
+        backing_off: Callable[[], dict[str, int]] = dict,
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.probes = Counter(
             "fleetwatch_probes",
@@ -74,10 +101,17 @@ class SelfMetrics:
             ["module", "collector"],
             registry=self.registry,
         )
-        self.registry.register(_PoolCollector(pools))
+        self.skipped = Counter(
+            "fleetwatch_probes_skipped",
+            "Probes not run because the target keeps failing the same way (backoff).",
+            ["module"],
+            registry=self.registry,
+        )
+        self.registry.register(_PoolCollector(list(modules), pools, backing_off))
         ProcessCollector(registry=self.registry)
         for module in modules:  # every known series from the first scrape, so rate() works
             self.duration.labels(module)
+            self.skipped.labels(module)
             for outcome in ("success", "failure"):
                 self.probes.labels(module, outcome)
             for reason in KNOWN_REASONS:
@@ -100,6 +134,8 @@ def self_specs() -> list[Spec]:
         counter("fleetwatch_probe_errors_total", "Failed probes.", "module", "reason"),
         counter("fleetwatch_collector_errors_total", "Failed collectors.", "module", "collector"),
         gauge("fleetwatch_pool_connections", "Open pooled connections.", "module"),
+        gauge("fleetwatch_targets_backing_off", "Targets in backoff.", "module"),
+        counter("fleetwatch_probes_skipped_total", "Probes skipped by backoff.", "module"),
         gauge("fleetwatch_build_info", "fleetwatch version.", "version"),
         gauge("process_resident_memory_bytes", "Resident memory size in bytes."),
         gauge("process_virtual_memory_bytes", "Virtual memory size in bytes."),

@@ -13,7 +13,8 @@ from prometheus_client import generate_latest
 
 from fleetwatch.errors import ProbeError, UsageError
 from fleetwatch.exporters import registry
-from fleetwatch.exporters.module import Module, ProbeResult
+from fleetwatch.exporters.backoff import Backoff
+from fleetwatch.exporters.module import Module, ProbeResult, Target
 from fleetwatch.exporters.selfmetrics import SelfMetrics
 
 if TYPE_CHECKING:
@@ -28,19 +29,26 @@ DEFAULT_TIMEOUT = 10.0
 #: time kept back from Prometheus' scrape timeout to write the answer
 TIMEOUT_MARGIN = 0.5
 MIN_TIMEOUT = 0.5
+#: no probe runs longer, whatever a request asks (Prometheus' own timeouts are seconds)
+MAX_TIMEOUT = 120.0
+#: what the outer deadline grants past the probe's own before it ends the probe
+OUTER_GRACE = 1.0
 
 
-def probe_timeout(header: str | None) -> float:
-    """The probe's budget from ``X-Prometheus-Scrape-Timeout-Seconds`` (minus a margin)."""
+def probe_timeout(header: str | None, cap: float = MAX_TIMEOUT) -> float:
+    """The probe's budget from ``X-Prometheus-Scrape-Timeout-Seconds`` (minus a margin), at
+    most ``cap`` (the target's scrape interval, and MAX_TIMEOUT): ``inf`` or ``1e9`` from an
+    unauthenticated request must not let a probe hold its slot for ever."""
+    cap = max(MIN_TIMEOUT, min(cap, MAX_TIMEOUT))
     if not header:
-        return DEFAULT_TIMEOUT
+        return min(DEFAULT_TIMEOUT, cap)
     try:
         value = float(header)
     except ValueError:
-        return DEFAULT_TIMEOUT
+        return min(DEFAULT_TIMEOUT, cap)
     if value != value or value <= 0:  # NaN or nonsense
-        return DEFAULT_TIMEOUT
-    return max(MIN_TIMEOUT, value - TIMEOUT_MARGIN)
+        return min(DEFAULT_TIMEOUT, cap)
+    return max(MIN_TIMEOUT, min(value - TIMEOUT_MARGIN, cap))
 
 
 def _check_module(name: str) -> None:
@@ -61,7 +69,8 @@ class Exporter:
         self.workers = workers
         self._parse_workers: ParseWorkers | None = None
         used = sorted({m for h in self.targets.values() for m in h.modules})
-        self.metrics = SelfMetrics(used, self._pool_sizes)
+        self.backoff = Backoff()
+        self.metrics = SelfMetrics(used, self._pool_sizes, self.backoff.backing_off)
 
     def _pool_sizes(self) -> dict[str, int]:
         return {name: m.pool_size() for name, m in self._modules.items()}
@@ -85,7 +94,8 @@ class Exporter:
     def resolve(self, target: str, module: str | None) -> tuple[str, str]:
         host = self.targets.get(target)
         if host is None:
-            raise UsageError(f"unknown target {target!r}: not in inventory {self.inventory.path}")
+            # the inventory's path is not told to whoever asks
+            raise UsageError(f"unknown target {target!r}: not in the inventory")
         name = module or host.modules[0]
         _check_module(name)
         if name not in host.modules:
@@ -95,22 +105,51 @@ class Exporter:
             )
         return target, name
 
+    def timeout_cap(self, target: str) -> float:
+        """The longest probe ``target`` may get: its scrape interval (Prometheus' timeout
+        cannot exceed it), at most MAX_TIMEOUT; MAX_TIMEOUT for an unknown target."""
+        found = self.targets.get(target)
+        return found.scrape_interval_seconds if found is not None else MAX_TIMEOUT
+
     async def probe(self, target: str, module: str | None, timeout: float) -> ProbeResult:
         target, name = self.resolve(target, module)
         host = self.targets[target]
         mod = self.module(name)
-        t0 = time.perf_counter()
+        timeout = min(timeout, max(MIN_TIMEOUT, min(host.scrape_interval_seconds, MAX_TIMEOUT)))
+        skip = self.backoff.skip(target, name)
+        if skip is not None:  # failing the same way again and again: not at full cost
+            self.metrics.skipped.labels(name).inc()
+            raise ProbeError(target, *skip)
         try:
-            result = await mod.probe(host, timeout)
+            result = await self._probe_once(target, name, mod, host, timeout)
+        except ProbeError as exc:
+            interval = host.scrape_interval_seconds
+            self.backoff.failed(target, name, exc.reason, exc.detail, interval)
+            raise
+        self.backoff.succeeded(target, name)
+        return result
+
+    async def _probe_once(
+        self, target: str, name: str, mod: Module, host: Target, timeout: float
+    ) -> ProbeResult:
+        t0 = time.perf_counter()
+        outer = asyncio.timeout(timeout + OUTER_GRACE)
+        try:
+            # the outer deadline covers everything, a wait for a pooled slot included
+            async with outer:
+                result = await mod.probe(host, timeout)
+        except TimeoutError as exc:
+            if not outer.expired():
+                raise self._internal(target, name, exc) from None
+            self.metrics.errors.labels(name, "timeout").inc()
+            self.metrics.probes.labels(name, "failure").inc()
+            raise ProbeError(target, "timeout", f"no answer within {timeout:g}s") from None
         except ProbeError as exc:
             self.metrics.errors.labels(name, exc.reason).inc()
             self.metrics.probes.labels(name, "failure").inc()
             raise
         except Exception as exc:  # a bug must cost one probe, never the server
-            log.exception("target %s: internal error in module %s", target, name)
-            self.metrics.errors.labels(name, "internal").inc()
-            self.metrics.probes.labels(name, "failure").inc()
-            raise ProbeError(target, "internal", f"{type(exc).__name__}: {exc}") from None
+            raise self._internal(target, name, exc) from None
         finally:
             self.metrics.duration.labels(name).observe(time.perf_counter() - t0)
         if result.down is not None:  # answered, with the success gauge 0
@@ -121,6 +160,12 @@ class Exporter:
         for source in result.errors:
             self.metrics.collector_errors.labels(name, source).inc()
         return result
+
+    def _internal(self, target: str, name: str, exc: BaseException) -> ProbeError:
+        log.error("target %s: internal error in module %s", target, name, exc_info=exc)
+        self.metrics.errors.labels(name, "internal").inc()
+        self.metrics.probes.labels(name, "failure").inc()
+        return ProbeError(target, "internal", f"{type(exc).__name__}: {exc}")
 
     async def close(self) -> None:
         for mod in self._modules.values():
@@ -134,7 +179,7 @@ class Exporter:
         app = web.Application()
         app.router.add_get("/", self._index)
         app.router.add_get("/metrics", self._metrics)
-        app.router.add_get("/probe", self._probe)
+        app.router.add_get("/probe", self._probe, allow_head=False)  # HEAD must not probe
         app.router.add_get("/-/healthy", self._healthy)
 
         async def _cleanup(_: web.Application) -> None:
@@ -155,7 +200,8 @@ class Exporter:
         module = request.query.get("module") or None
         if not target:
             return web.Response(status=400, text="missing 'target' parameter\n")
-        timeout = probe_timeout(request.headers.get("X-Prometheus-Scrape-Timeout-Seconds"))
+        header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
+        timeout = probe_timeout(header, self.timeout_cap(target))
         try:
             result = await self.probe(target, module, timeout)
         except UsageError as exc:

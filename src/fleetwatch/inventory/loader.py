@@ -9,7 +9,6 @@ Pipeline: read the file -> parse YAML with positions (``yamlpos``) -> find every
 from __future__ import annotations
 
 import difflib
-import importlib
 import json
 import os
 import re
@@ -25,10 +24,10 @@ from jsonschema import Draft202012Validator
 
 from fleetwatch.config.durations import parse_duration
 from fleetwatch.config.findings import Findings, short, string_keys
+from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
-from fleetwatch.errors import ConfigError
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
@@ -100,16 +99,7 @@ def load_inventory(path: str | os.PathLike[str], *, check_files: bool = True) ->
     referenced key / passphrase / known_hosts files (to check a file meant for another machine).
     """
     name = os.fspath(path)
-    try:
-        text = Path(name).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(name, "inventory file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(name, "is a directory, expected an inventory file") from None
-    except UnicodeDecodeError:
-        raise ConfigError(name, "is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(name, f"cannot read inventory file: {exc.strerror or exc}") from None
+    text = read_input(name, "inventory file")
     return inventory_from_text(text, name, check_files=check_files)
 
 
@@ -207,6 +197,23 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+_MODULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@cache
+def module_params_schema(module: str) -> dict[str, Any] | None:
+    """The JSON Schema of a service module's params, read as data from
+    ``exporters/services/<module>.params.json`` (no exporter code is imported); None if the
+    module has none."""
+    if not _MODULE_NAME.match(module):
+        return None
+    path = resources.files("fleetwatch").joinpath("exporters", "services", f"{module}.params.json")
+    try:
+        return cast(dict[str, Any], json.loads(path.read_text("utf-8")))
+    except FileNotFoundError:
+        return None
+
+
 def _known_collectors() -> list[str] | None:
     """Valid collector names, or None while the collector registry cannot be imported."""
     try:
@@ -261,13 +268,8 @@ class _Semantics:
     def service_params(self, svc: dict[str, Any], path: JsonPath) -> None:
         """A service's params against its module's own PARAMS_SCHEMA."""
         module = svc.get("module")
-        if not isinstance(module, str):
-            return
-        try:
-            schema = importlib.import_module(
-                f"fleetwatch.exporters.services.{module}"
-            ).PARAMS_SCHEMA
-        except (ImportError, AttributeError):
+        schema = module_params_schema(module) if isinstance(module, str) else None
+        if schema is None:
             return  # a module without a params schema accepts any params
         import jsonschema
 
@@ -581,7 +583,8 @@ class _Builder:
             identity_file=path("identity_file"),
             passphrase_env=raw.get("passphrase_env"),
             passphrase_file=path("passphrase_file"),
-            use_agent=bool(raw.get("use_agent", True)),
+            use_agent=bool(raw.get("use_agent", False)),
+            allow_sha1=bool(raw.get("allow_sha1", False)),
             known_hosts=cast(KnownHosts, raw.get("known_hosts", "strict")),
             known_hosts_file=path("known_hosts_file"),
             connect_timeout_seconds=(

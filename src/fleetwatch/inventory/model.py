@@ -79,11 +79,26 @@ class SSHSettings:
     identity_file: str | None = None
     passphrase_env: str | None = None
     passphrase_file: str | None = None
-    use_agent: bool = True
+    #: offer the keys of the SSH agent too (off: an agent's keys are not every host's business)
+    use_agent: bool = False
+    #: SHA-1 algorithms (ssh-rsa signatures, hmac-sha1, group14-sha1 kex) for an old host
+    allow_sha1: bool = False
     known_hosts: KnownHosts = "strict"
     known_hosts_file: str | None = None
     connect_timeout_seconds: float = 5.0
     interpreter: Interpreter = "auto"
+
+    def warnings(self) -> list[str]:
+        """What weakens this host's SSH security (told at check and at the first connect)."""
+        out = []
+        if self.known_hosts == "off":
+            out.append(
+                "known_hosts: off accepts any host key: whoever answers at its address gets "
+                "the monitoring key's login (give known_hosts_file instead)"
+            )
+        if self.allow_sha1:
+            out.append("allow_sha1: SHA-1 algorithms are on for this host")
+        return out
 
     def passphrase(self) -> str | None:
         """The identity file's passphrase, read now from its env var or file (None if none).

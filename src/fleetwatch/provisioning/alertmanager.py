@@ -26,11 +26,11 @@ from urllib.parse import urlsplit
 from jsonschema import Draft202012Validator
 
 from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.writers import write_yaml
 from fleetwatch.config.yamlpos import Document, JsonPath, load_yaml
-from fleetwatch.errors import ConfigError
 from fleetwatch.layout import ALERTMANAGER_CONFIG
 
 SEVERITIES = ("critical", "warning", "info")
@@ -156,15 +156,7 @@ def _expect(spec: AlertingSpec, labels: dict[str, str], line: int, key: str) -> 
 def load_alerting(path: Path) -> AlertingSpec:
     """Read and validate ``path``: ConfigError (unreadable) or ConfigErrors (every problem)."""
     name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(name, "alerting file not found") from None
-    except UnicodeDecodeError:
-        raise ConfigError(name, "is not UTF-8 text") from None
-    except OSError as exc:
-        raise ConfigError(name, f"cannot read alerting file: {exc.strerror or exc}") from None
-    return alerting_from_text(text, name)
+    return alerting_from_text(read_input(name, "alerting file"), name)
 
 
 def alerting_from_text(text: str, file: str = "<string>") -> AlertingSpec:

@@ -18,6 +18,7 @@ from jsonschema import Draft202012Validator
 
 from fleetwatch.config.durations import parse_duration
 from fleetwatch.config.findings import Findings, string_keys
+from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.yamlpos import JsonPath, load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
@@ -58,11 +59,7 @@ def _validator(root: str | None) -> Any:
 
 def _parse(path: Path, root: str | None, errors: list[ConfigError]) -> tuple[Any, Findings]:
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(file, f"cannot read rules file: {exc}") from None
-    doc = load_yaml(text, file)
+    doc = load_yaml(read_input(path, "rules file"), file)
     findings = Findings(file, doc)
     data = string_keys(doc.data if doc.data is not None else {}, (), findings)
     if not isinstance(data, dict):

@@ -8,7 +8,6 @@ for all rule files, once for the config and once for the PromQL of all dashboard
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,8 +16,9 @@ from typing import Any
 import yaml
 
 from fleetwatch import layout
-from fleetwatch.config.yamlpos import load_data
-from fleetwatch.errors import ToolUnavailable
+from fleetwatch.config.inputs import load_json, read_input
+from fleetwatch.config.yamlpos import YamlLimitError, load_data
+from fleetwatch.errors import ConfigError, ToolUnavailable
 from fleetwatch.validate import alert_lints, dashboards, promql, rules
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
 from fleetwatch.validate.alertmanager import check_alertmanager
@@ -62,21 +62,23 @@ def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
     """Parse ``path``; ``kind`` None: decide from the content (unknown → a warning)."""
     file = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Finding(file, "parse", f"cannot read: {exc}")]
+        text = read_input(path)
+    except ConfigError as exc:
+        return None, [Finding(file, "parse", exc.detail, line=exc.line)]
     if path.suffix == ".json":
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, [Finding(file, "schema", f"invalid JSON: {exc.msg}", line=exc.lineno)]
+            data = load_json(text, file)
+        except ConfigError as exc:
+            return None, [Finding(file, "schema", exc.detail, line=exc.line)]
         if kind is None and isinstance(data, dict) and any(k in data for k in _DASHBOARD_KEYS):
             kind = "dashboard"
         elif kind is None and isinstance(data, list):
             return None, []  # file_sd targets: promtool check config reads them
     elif path.suffix in (".yml", ".yaml"):
         try:
-            data = load_data(text)
+            data = load_data(text, file)
+        except YamlLimitError as exc:
+            return None, [Finding(file, "parse", exc.detail, line=exc.line)]
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None

@@ -151,7 +151,7 @@ async def test_garbage_truncation_and_silence_fail_cleanly_and_in_parallel(keys:
         "g": "bad_output",
         "t": "bad_output",
         "s": "timeout",
-        "hung": "timeout",
+        "hung": "no_banner",  # a TCP listener that never speaks
     }, results
     assert all(isinstance(r, ProbeError) for r in results)
     # all four ran at once: the slow ones cost their own deadline, not the sum of them
@@ -173,7 +173,7 @@ async def test_unknown_host_key_is_refused(keys: Any) -> None:
         await module.close()
         server.close()
         await server.wait_closed()
-    assert err.value.reason == "host_key_not_verifiable"
+    assert err.value.reason == "host_key_unknown"
 
 
 async def test_a_host_whose_perl_answers_break_is_collected_with_sh(keys: Any) -> None:
@@ -221,3 +221,112 @@ async def test_a_host_whose_perl_answers_break_is_collected_with_sh(keys: Any) -
     assert reasons == ["bad_output", "bad_output"]
     assert ["exec perl" in c for c in commands] == [True, True, False]
     assert result.families.get("node_scrape_collector_success", {"collector": "cpu"}) == 0
+
+
+# --------------------------------------------------------------------------- reasons to act on
+
+
+async def _probe_reason(host: Host, timeout: float = 3.0) -> tuple[ProbeError, float]:
+    module = HostModule("ssh", "test", SSHPool())
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(ProbeError) as err:
+            await module.probe(host, timeout=timeout)
+    finally:
+        await module.close()
+    return err.value, time.monotonic() - t0
+
+
+async def _listener(handle: Callable[..., Any]) -> tuple[asyncio.Server, int]:
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def test_refused_fails_fast(keys: Any) -> None:
+    _, key_path, known = keys
+    server, port = await _listener(lambda r, w: w.close())
+    server.close()
+    await server.wait_closed()  # nothing listens there now
+    err, took = await _probe_reason(_host("r", port, key_path, known))
+    assert err.reason == "connection_refused"
+    assert took < 1.0  # no retries until the deadline: a retry cannot change a refusal
+
+
+async def test_a_listener_that_never_speaks_is_no_banner(keys: Any) -> None:
+    _, key_path, known = keys
+
+    async def mute(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read()
+        writer.close()
+
+    known.write_text("")
+    server, port = await _listener(mute)
+    try:
+        err, _ = await _probe_reason(_host("m", port, key_path, known), timeout=1.5)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert err.reason == "no_banner"
+    assert "accepted the connection but no SSH answer came" in str(err)
+
+
+async def test_a_server_that_is_not_ssh_is_named(keys: Any) -> None:
+    _, key_path, known = keys
+
+    async def http(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await reader.read()
+        writer.close()
+
+    known.write_text("")
+    server, port = await _listener(http)
+    try:
+        err, took = await _probe_reason(_host("h", port, key_path, known))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert err.reason == "not_ssh", str(err)
+    assert took < 1.5
+
+
+async def test_a_changed_host_key_says_so_with_both_fingerprints(keys: Any) -> None:
+    host_key, key_path, known = keys
+    server, port = await _start(_garbage, host_key)
+    old = asyncssh.generate_private_key("ssh-ed25519")
+    _trust(known, old, [port])  # what known_hosts had before the host's key changed
+    try:
+        err, _ = await _probe_reason(_host("c", port, key_path, known))
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert err.reason == "host_key_changed"
+    assert host_key.get_fingerprint() in str(err) and old.get_fingerprint() in str(err)
+
+
+@pytest.mark.filterwarnings("ignore:Diffie-Hellman over finite fields")  # the old kex itself
+async def test_sha1_only_hosts_need_their_own_opt_in(keys: Any) -> None:
+    """An old server that offers only SHA-1 algorithms: refused by default, collected once
+    the host says ``allow_sha1: true``."""
+    import dataclasses
+
+    _, key_path, known = keys
+    rsa = asyncssh.generate_private_key("ssh-rsa", key_size=2048)
+    server = await asyncssh.create_server(
+        _Server, "127.0.0.1", 0, server_host_keys=[rsa], process_factory=_garbage,
+        encoding=None, kex_algs=["diffie-hellman-group14-sha1"], mac_algs=["hmac-sha1"],
+        signature_algs=["ssh-rsa"],
+    )  # fmt: skip
+    port = server.sockets[0].getsockname()[1]
+    _trust(known, rsa, [port])
+    host = _host("old", port, key_path, known)
+    try:
+        err, _ = await _probe_reason(host)
+        assert err.reason == "no_common_algorithm", str(err)
+        assert "ssh.allow_sha1: true for this host" in str(err)
+        opted = dataclasses.replace(host, ssh=dataclasses.replace(host.ssh, allow_sha1=True))
+        err, _ = await _probe_reason(opted)  # connects: its shell then answers garbage
+        assert err.reason == "bad_output", str(err)
+    finally:
+        server.close()
+        await server.wait_closed()

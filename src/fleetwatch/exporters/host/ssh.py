@@ -47,14 +47,32 @@ _BACKOFF_START = 0.1
 _BACKOFF_MAX = 2.0
 
 
+class ConnectFailed(Exception):
+    """A connection attempt that told why it failed: ``reason`` for the metric label."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
+#: a connect that cannot succeed on a retry within the same probe
+_UNREACHABLE = (errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH)
+
+
 def classify(exc: BaseException) -> str:
-    """A short reason label for ``fleetwatch_probe_errors_total``."""
+    """A short reason label for ``fleetwatch_probe_errors_total``, one a person can act on."""
+    if isinstance(exc, ConnectFailed):
+        return exc.reason
     if isinstance(exc, asyncssh.PermissionDenied):
         return "auth_failed"
     if isinstance(exc, asyncssh.HostKeyNotVerifiable):
-        return "host_key_not_verifiable"
+        return "host_key_unknown"
     if isinstance(exc, asyncssh.KeyImportError | asyncssh.KeyEncryptionError):
         return "client_key_unusable"
+    if isinstance(exc, asyncssh.ProtocolError | asyncssh.ProtocolNotSupported):
+        return "not_ssh"
+    if isinstance(exc, asyncssh.KeyExchangeFailed):
+        return "no_common_algorithm"
     if isinstance(exc, TimeoutError):
         return "timeout"
     if isinstance(exc, socket.gaierror):
@@ -63,6 +81,8 @@ def classify(exc: BaseException) -> str:
         isinstance(exc, OSError) and exc.errno == errno.ECONNREFUSED
     ):
         return "connection_refused"
+    if isinstance(exc, OSError) and exc.errno in (errno.EHOSTUNREACH, errno.ENETUNREACH):
+        return "unreachable"
     if isinstance(exc, _STALE):
         return "connection_lost"
     if isinstance(exc, OSError):
@@ -70,12 +90,31 @@ def classify(exc: BaseException) -> str:
     return "ssh_error"
 
 
+def _final(exc: BaseException) -> bool:
+    """True for failures that a retry within the same probe cannot change: fail fast."""
+    final = (*_FINAL, asyncssh.ProtocolError, asyncssh.ProtocolNotSupported)
+    if isinstance(exc, (*final, asyncssh.KeyExchangeFailed)):
+        return True
+    if isinstance(exc, ConnectFailed):
+        return exc.reason in ("not_ssh", "connection_refused", "unreachable")
+    return isinstance(exc, OSError) and exc.errno in _UNREACHABLE
+
+
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]
+    text = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+    if isinstance(exc, asyncssh.KeyExchangeFailed) and "sha1" in text.rsplit("received", 1)[-1]:
+        text += " (an old server that offers only SHA-1: ssh.allow_sha1: true for this host)"
+    return text
 
 
 PREFERRED_CIPHERS = "^aes128-gcm@openssh.com,aes256-gcm@openssh.com"
+#: asyncssh's defaults less every SHA-1 algorithm (``ssh.allow_sha1: true`` keeps them)
+SHA1_OFF = {
+    "kex_algs": "-diffie-hellman-group14-sha1,gss-group14-sha1",
+    "mac_algs": "-hmac-sha1-etm@openssh.com,hmac-sha1",
+    "server_host_key_algs": "-ssh-rsa,ssh-rsa-cert-v01@openssh.com",
+    "signature_algs": "-ssh-rsa",
+}
 
 
 @dataclass
@@ -106,6 +145,7 @@ class SSHPool:
         self.max_concurrency = max_concurrency
         self._global = asyncio.Semaphore(max_concurrency)
         self._hosts: dict[str, _HostState] = {}
+        self._warned: set[str] = set()
 
     def pool_size(self) -> int:
         return sum(1 for s in self._hosts.values() if s.conn is not None)
@@ -129,7 +169,9 @@ class SSHPool:
         state = self._hosts.setdefault(host.name, _HostState())
         try:
             async with asyncio.timeout_at(deadline):
-                async with self._global, state.sem:
+                # the host's own slots first: a host that never answers holds at most
+                # SESSIONS_PER_HOST of the global ones, not all of them
+                async with state.sem, self._global:
                     return await self._run_with_reconnect(host, state, plan, nonce, deadline)
         except TimeoutError:
             raise ProbeError(
@@ -202,13 +244,18 @@ class SSHPool:
             while True:
                 remaining = deadline - loop.time()
                 try:
-                    state.conn = await asyncio.wait_for(
-                        self._connect(host), min(remaining, host.ssh.connect_timeout_seconds)
-                    )
+                    # a little under the probe's deadline, so the connect says why it failed
+                    budget = min(max(0.05, remaining - 0.1), host.ssh.connect_timeout_seconds)
+                    state.conn = await self._connect(host, budget)
                     return state.conn, False
-                except _FINAL as exc:
-                    raise ProbeError(host.name, classify(exc), _describe(exc)) from None
-                except (OSError, asyncssh.Error, TimeoutError) as exc:
+                except (OSError, asyncssh.Error, TimeoutError, ConnectFailed) as exc:
+                    if _final(exc):
+                        detail = _describe(exc)
+                        if isinstance(exc, asyncssh.HostKeyNotVerifiable):
+                            changed = await _host_key_change(host)
+                            if changed is not None:
+                                raise ProbeError(host.name, "host_key_changed", changed) from None
+                        raise ProbeError(host.name, classify(exc), detail) from None
                     # exponential backoff, but never past the probe's own deadline
                     if deadline - loop.time() <= delay:
                         detail = f"connect to {host.address}:{host.ssh.port}: {_describe(exc)}"
@@ -216,8 +263,42 @@ class SSHPool:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, _BACKOFF_MAX)
 
-    async def _connect(self, host: Host) -> Any:
+    async def _connect(self, host: Host, timeout: float) -> Any:
+        """TCP first, then SSH, each phase telling its own failure: no TCP answer
+        (``no_answer``), refused, a listener that never says a word (``no_banner``), a
+        server that is not SSH (``not_ssh``)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        where = f"{host.address}:{host.ssh.port}"
+        try:
+            sock = await asyncio.wait_for(_tcp(host.address, host.ssh.port), timeout)
+        except TimeoutError:
+            raise ConnectFailed(
+                "no_answer", f"no TCP answer from {where} in {timeout:.1f}s"
+            ) from None
+        try:
+            first = await _peek(sock, max(0.0, deadline - loop.time()))
+            if b"SSH-" not in first:
+                shown = first.split(b"\n", 1)[0][:60].decode("ascii", "replace").strip()
+                raise ConnectFailed("not_ssh", f"{where} is not an SSH server (it says {shown!r})")
+            return await asyncio.wait_for(
+                self._handshake(host, sock), max(0.0, deadline - loop.time())
+            )
+        except TimeoutError:
+            sock.close()
+            raise ConnectFailed(
+                "no_banner", f"{where} accepted the connection but no SSH answer came"
+            ) from None
+        except BaseException:
+            sock.close()
+            raise
+
+    async def _handshake(self, host: Host, sock: socket.socket) -> Any:
         ssh = host.ssh
+        if host.name not in self._warned:  # once per host and exporter run
+            self._warned.add(host.name)
+            for warning in ssh.warnings():
+                log.warning("target %s: %s", host.name, warning)
         options: dict[str, Any] = {
             "port": ssh.port,
             "known_hosts": None if ssh.known_hosts == "off" else (ssh.known_hosts_file or ()),
@@ -228,6 +309,8 @@ class SSHPool:
             # than chacha20-poly1305, a third less exporter CPU per answer here
             "encryption_algs": PREFERRED_CIPHERS,
         }
+        if not ssh.allow_sha1:  # per host opt-in for old servers
+            options.update(SHA1_OFF)
         if ssh.user:  # else asyncssh uses the local user name, as ssh(1) does
             options["username"] = ssh.user
         if ssh.identity_file:
@@ -235,4 +318,71 @@ class SSHPool:
         passphrase = ssh.passphrase()
         if passphrase is not None:
             options["passphrase"] = passphrase
-        return await asyncssh.connect(host.address, **options)
+        return await asyncssh.connect(host.address, sock=sock, **options)
+
+
+async def _tcp(address: str, port: int) -> socket.socket:
+    """A connected non-blocking TCP socket (every address the name has, in order)."""
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(address, port, type=socket.SOCK_STREAM)
+    last: OSError | None = None
+    for family, kind, proto, _, addr in infos:
+        sock = socket.socket(family, kind, proto)
+        sock.setblocking(False)
+        try:
+            await loop.sock_connect(sock, addr)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+        except BaseException:
+            sock.close()
+            raise
+    raise last or OSError(errno.EHOSTUNREACH, f"no address for {address}")
+
+
+async def _peek(sock: socket.socket, timeout: float) -> bytes:
+    """The first bytes the server sends, left in the socket for the SSH client (an SSH server
+    speaks first: its version line); TimeoutError when it says nothing at all."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock.fileno(), readable)
+    try:
+        await asyncio.wait_for(ready, timeout)
+    finally:
+        loop.remove_reader(sock.fileno())
+    try:
+        return sock.recv(256, socket.MSG_PEEK)
+    except OSError:
+        return b"SSH-"  # let the SSH client meet and report the error itself
+
+
+async def _host_key_change(host: Host) -> str | None:
+    """If known_hosts holds keys for the host and the server offers another one: a message
+    with both fingerprints (a changed key, maybe an attack); None when the host is unknown."""
+    ssh = host.ssh
+    if ssh.known_hosts == "off" or not ssh.known_hosts_file:
+        return None
+    try:
+        known = asyncssh.read_known_hosts(ssh.known_hosts_file)
+        addr = host.address
+        trusted = known.match(host.address, addr, ssh.port)[0]
+        if not trusted:
+            return None
+        offered = await asyncio.wait_for(
+            asyncssh.get_server_host_key(host.address, ssh.port), ssh.connect_timeout_seconds
+        )
+    except (OSError, asyncssh.Error, TimeoutError, ValueError):
+        return None
+    if offered is None:
+        return None
+    known_prints = ", ".join(sorted({k.get_fingerprint() for k in trusted}))
+    return (
+        f"host key changed: {host.address}:{ssh.port} offers {offered.get_algorithm()} "
+        f"{offered.get_fingerprint()}, {ssh.known_hosts_file} has {known_prints}"
+    )

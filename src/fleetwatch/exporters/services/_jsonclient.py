@@ -20,19 +20,6 @@ import aiohttp
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.services.base import ServiceDown
 
-#: params of the JSON-RPC modules: only their own upper bound of one probe
-TIMEOUT_ONLY_PARAMS: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "timeout_seconds": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "description": "Upper bound of one probe (the scrape's deadline still applies).",
-        },
-    },
-}
-
 #: bytes of a body kept in an error detail (enough to recognise an HTML error page)
 _SNIPPET = 60
 #: JSON-RPC "method not found"

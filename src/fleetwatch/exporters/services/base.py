@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from importlib import resources
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.module import ProbeResult, Target
@@ -54,6 +56,13 @@ class ServiceDown(Exception):
         self.detail = detail
         self.source = source
         self.families = families
+
+
+def params_schema(module: str) -> dict[str, Any]:
+    """The JSON Schema of ``module``'s params: ``<module>.params.json`` beside its code, data that
+    the inventory reads without importing exporter code."""
+    text = resources.files(__package__).joinpath(f"{module}.params.json").read_text("utf-8")
+    return cast(dict[str, Any], json.loads(text))
 
 
 def capped_timeout(params: Mapping[str, Any], timeout: float) -> float:

@@ -39,7 +39,6 @@ from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, gauge
 from fleetwatch.exporters.services import _jsonclient as rpc
 from fleetwatch.exporters.services._jsonclient import (
-    TIMEOUT_ONLY_PARAMS,
     CallError,
     answer,
     fetch_json,
@@ -53,9 +52,10 @@ from fleetwatch.exporters.services.base import (
     Probe,
     ServiceDown,
     ServiceModule,
+    params_schema,
 )
 
-PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
+PARAMS_SCHEMA: dict[str, Any] = params_schema("cometbft")
 
 CHAIN = ("chain_id",)
 HEIGHT = gauge("cometbft_consensus_height", "Height of the chain.", *CHAIN)

@@ -62,26 +62,12 @@ from fleetwatch.exporters.services.base import (
     Probe,
     ServiceDown,
     ServiceModule,
+    params_schema,
 )
 
 __all__ = ["PARAMS_SCHEMA", "DockerModule", "EngineError", "classify", "parse_address"]
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0,
-                            "description": "Upper bound of one probe (the scrape deadline holds)."},
-        "all": {"type": "boolean",
-                "description": "Also list stopped containers (state, restarts; no usage series)."},
-        "concurrency": {"type": "integer", "minimum": 1, "maximum": 64,
-                        "description": "Containers read at the same time (default 32; see above)."},
-        "ssh_config": {"type": "string", "minLength": 1,
-                       "description": "ssh:// only: an ssh_config file for ssh (ssh -F)."},
-        "remote_socket": {"type": "string", "pattern": "^/",
-                          "description": "ssh:// only: the Engine socket on the remote host."},
-    },
-}  # fmt: skip
+PARAMS_SCHEMA: dict[str, Any] = params_schema("docker")
 
 DEFAULT_CONCURRENCY = 32
 DEFAULT_REMOTE_SOCKET = "/var/run/docker.sock"

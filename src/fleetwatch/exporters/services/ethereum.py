@@ -38,7 +38,6 @@ from fleetwatch.exporters.families import Spec, gauge
 from fleetwatch.exporters.services import _jsonclient as rpc
 from fleetwatch.exporters.services._jsonclient import (
     METHOD_NOT_FOUND,
-    TIMEOUT_ONLY_PARAMS,
     CallError,
     answer,
     fetch_json,
@@ -52,9 +51,10 @@ from fleetwatch.exporters.services.base import (
     Probe,
     ServiceDown,
     ServiceModule,
+    params_schema,
 )
 
-PARAMS_SCHEMA: dict[str, Any] = TIMEOUT_ONLY_PARAMS
+PARAMS_SCHEMA: dict[str, Any] = params_schema("ethereum")
 
 CHAIN = ("chain_id",)
 HEIGHT = gauge("ethereum_blockchain_height", "The current height of the blockchain", *CHAIN)

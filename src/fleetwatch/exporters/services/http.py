@@ -84,6 +84,7 @@ from fleetwatch.exporters.services.base import (
     Probe,
     ServiceDown,
     ServiceModule,
+    params_schema,
 )
 
 __all__ = [
@@ -99,49 +100,7 @@ __all__ = [
 
 _NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 _HEADER = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "valid_status_codes": {
-            "type": "array",
-            "items": {"type": "integer", "minimum": 100, "maximum": 599},
-            "description": "Status codes that count as success (default: any 2xx).",
-        },
-        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
-        "follow_redirects": {"type": "boolean", "default": True},
-        "insecure_skip_verify": {"type": "boolean", "default": False},
-        "ca_file": {"type": "string", "minLength": 1},
-        "headers": {
-            "type": "object",
-            "propertyNames": {"pattern": _HEADER},
-            "additionalProperties": {"type": "string"},
-            "description": "Plain header values (no secrets: Authorization is refused).",
-        },
-        "headers_env": {
-            "type": "object",
-            "propertyNames": {"pattern": _HEADER},
-            "additionalProperties": {"type": "string", "minLength": 1},
-            "description": "Header name -> environment variable holding its value.",
-        },
-        "headers_file": {
-            "type": "object",
-            "propertyNames": {"pattern": _HEADER},
-            "additionalProperties": {"type": "string", "minLength": 1},
-            "description": "Header name -> file holding its value.",
-        },
-        "bearer_token_env": {"type": "string", "minLength": 1},
-        "bearer_token_file": {"type": "string", "minLength": 1},
-        "health": {"type": "boolean", "default": False},
-        "health_field": {"type": "string", "minLength": 1, "default": "status"},
-        "json_fields": {
-            "type": "object",
-            "propertyNames": {"pattern": _NAME},
-            "additionalProperties": {"type": "string", "minLength": 1},
-            "description": "Label value -> dotted path of a numeric field in a JSON body.",
-        },
-    },
-}
+PARAMS_SCHEMA: dict[str, Any] = params_schema("http")
 
 DNS_TIME = gauge(
     "probe_dns_lookup_time_seconds", "Returns the time taken for probe dns lookup in seconds"

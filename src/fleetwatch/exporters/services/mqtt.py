@@ -62,6 +62,7 @@ from fleetwatch.exporters.services.base import (
     Probe,
     ServiceDown,
     ServiceModule,
+    params_schema,
 )
 
 DEFAULT_PORT = 1883
@@ -72,28 +73,7 @@ FIRST_BYTES = 24
 CARRY_WINDOW = 55.0
 """Seconds a remembered value may fill a gap: under Mosquitto's 60 s $SYS message expiry."""
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "username": {"type": "string", "minLength": 1},
-        "password_env": {"type": "string", "minLength": 1},
-        "password_file": {"type": "string", "minLength": 1},
-        "echo_topic_prefix": {
-            "type": "string",
-            "pattern": "^[^#+$][^#+]*$",
-            "default": DEFAULT_ECHO_PREFIX,
-            "description": "the probe's echo goes to <prefix>/<nonce>: allow it there in ACLs",
-        },
-        "timeout_seconds": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "description": "Upper bound of one probe (the scrape's deadline still applies).",
-        },
-    },
-    # MQTT 3.1.1 sends a password only together with a user name
-    "dependentRequired": {"password_env": ["username"], "password_file": ["username"]},
-}
+PARAMS_SCHEMA: dict[str, Any] = params_schema("mqtt")
 
 # --------------------------------------------------------------------------------------------
 # Catalog: the $SYS topics of Mosquitto 2.0, typed as sapcc/mosquitto-exporter types them

@@ -29,7 +29,6 @@ from fleetwatch.errors import FleetwatchError, ParseError
 from fleetwatch.exporters.families import Spec
 from fleetwatch.exporters.kept import reuse_or_replace
 from fleetwatch.exporters.services._pg_custom import (
-    NAME_RE,
     CustomQuery,
     add_custom,
     parse_custom_queries,
@@ -57,7 +56,7 @@ from fleetwatch.exporters.services._pg_metrics import (
     setting_metric,
     to_float,
 )
-from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule
+from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule, params_schema
 from fleetwatch.inventory.model import Service
 
 __all__ = [
@@ -74,49 +73,7 @@ __all__ = [
 
 DEFAULT_PORT = 5432
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "user": {"type": "string", "minLength": 1},
-        "dbname": {"type": "string", "minLength": 1, "default": "postgres"},
-        "sslmode": {
-            "enum": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
-        },
-        "password_env": {"type": "string", "minLength": 1},
-        "password_file": {"type": "string", "minLength": 1},
-        "queries": {
-            "type": "array",
-            "description": "custom SQL → gauges, as postgres_exporter's custom queries",
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["name", "query", "metrics"],
-                "properties": {
-                    "name": {"type": "string", "pattern": NAME_RE},
-                    "query": {"type": "string", "minLength": 1},
-                    "metrics": {
-                        "type": "array",
-                        "minItems": 1,
-                        "items": {
-                            "type": "object",
-                            "additionalProperties": False,
-                            "required": ["column"],
-                            "properties": {
-                                "column": {"type": "string", "pattern": NAME_RE},
-                                "usage": {
-                                    "enum": ["gauge", "counter", "label", "discard"],
-                                    "default": "gauge",
-                                },
-                                "help": {"type": "string"},
-                            },
-                        },
-                    },
-                },
-            },
-        },
-    },
-}
+PARAMS_SCHEMA: dict[str, Any] = params_schema("postgres")
 
 # --------------------------------------------------------------------------------------------
 # The module

@@ -41,7 +41,7 @@ from fleetwatch.exporters.services._redis_wire import (
     RespValue,
     split_address,
 )
-from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule
+from fleetwatch.exporters.services.base import Probe, ServiceDown, ServiceModule, params_schema
 
 __all__ = [
     "PARAMS_SCHEMA",
@@ -54,21 +54,7 @@ __all__ = [
     "split_address",
 ]
 
-PARAMS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "additionalProperties": False,
-    "properties": {
-        "username": {"type": "string", "minLength": 1, "description": "ACL user (Redis 6+)"},
-        "password_env": {"type": "string", "minLength": 1},
-        "password_file": {"type": "string", "minLength": 1},
-        "check_keys": {
-            "type": "array",
-            "description": 'keys whose size becomes redis_key_size{db,key}: "key" or "db:key"',
-            "items": {"type": "string", "minLength": 1},
-            "uniqueItems": True,
-        },
-    },
-}
+PARAMS_SCHEMA: dict[str, Any] = params_schema("redis")
 
 
 def parse_check_key(item: str) -> tuple[int, str]:
