@@ -249,7 +249,9 @@ def status_table(rows: list[dict[str, str]]) -> str:
     widths = [max(len(c[i]) for c in cells) for i in range(4)]
     lines = ["  ".join(c[i].ljust(widths[i]) for i in range(4)).rstrip() for c in cells]
     up = sum(r["health"] == "up" for r in rows)
-    lines.append(f"{up} up, {len(rows) - up} down")
+    pending = sum(r["health"] == "unknown" for r in rows)
+    waiting = f", {pending} not scraped yet" if pending else ""
+    lines.append(f"{up} up, {len(rows) - up - pending} down{waiting}")
     return "\n".join(lines)
 
 

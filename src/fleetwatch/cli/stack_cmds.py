@@ -67,7 +67,10 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     prom = current.url("prometheus")
     if prom:
         click.echo("waiting for the first scrapes...")
-        click.echo(stack.status_table(stack.wait_for_first_scrapes(prom, timeout=20)))
+        # Prometheus spreads first scrapes over a target's interval: wait that long, and more
+        longest = max((t.scrape_interval_seconds for t in inv.targets().values()), default=15)
+        rows = stack.wait_for_first_scrapes(prom, timeout=longest + 15)
+        click.echo(stack.status_table(rows))
         click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")
     if current.url("alertmanager"):
         _alert_delivery(layout.alertmanager_config(out), current.url("inbox"))

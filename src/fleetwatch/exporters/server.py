@@ -202,13 +202,19 @@ class Exporter:
             return web.Response(status=400, text="missing 'target' parameter\n")
         header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
         timeout = probe_timeout(header, self.timeout_cap(target))
+        debug = request.query.get("debug", "").lower() in ("true", "1")
+        t0 = time.perf_counter()
         try:
             result = await self.probe(target, module, timeout)
         except UsageError as exc:
             return web.Response(status=400, text=f"{exc}\n")
         except ProbeError as exc:
             log.warning("%s", exc)
+            if debug:
+                return web.Response(text=_debug(target, module, timeout, t0, exc))
             return web.Response(status=503, text=f"{exc}\n")
+        if debug:
+            return web.Response(text=_debug(target, module, timeout, t0, result))
         return web.Response(body=result.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def _index(self, request: web.Request) -> web.Response:
@@ -224,6 +230,25 @@ class Exporter:
             f"</p><h2>Targets</h2><ul>{rows}</ul></body></html>"
         )
         return web.Response(text=page, content_type="text/html")
+
+
+def _debug(
+    target: str, module: str | None, timeout: float, t0: float, outcome: ProbeResult | ProbeError
+) -> str:
+    """What ``/probe?debug=true`` answers (blackbox_exporter's form): what the probe did and
+    why it failed, then the metrics it would have returned."""
+    lines = ["Logs for the probe:"]
+    lines.append(f"target={target} module={module or '(first of the target)'} timeout={timeout:g}s")
+    if isinstance(outcome, ProbeError):
+        lines.append(f"probe failed: reason={outcome.reason}: {outcome.detail}")
+    else:
+        if outcome.down is not None:
+            lines.append(f"target down (answered with its success gauge 0): reason={outcome.down}")
+        lines += [f"part failed: {part}: {why}" for part, why in sorted(outcome.errors.items())]
+        lines += [f"no data on this target: {part}" for part in sorted(outcome.absent)]
+    lines.append(f"duration={time.perf_counter() - t0:.3f}s")
+    metrics = "" if isinstance(outcome, ProbeError) else outcome.exposition().decode()
+    return "\n".join(lines) + "\n\nMetrics that would have been returned:\n" + metrics
 
 
 async def serve(exporter: Exporter, host: str, port: int) -> web.AppRunner:
