@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import build, exporter_cpu, host, services
+from benchmarks import build, exporter_cpu, host, load, services
 
 
 def main() -> None:
     argv = sys.argv
     sys.argv = [argv[0]]
     host.main()
+    load.main()
     exporter_cpu.main()
     services.main()
     build.main()

@@ -19,6 +19,7 @@ from fleetwatch.exporters.selfmetrics import SelfMetrics
 
 if TYPE_CHECKING:
     from fleetwatch.exporters.host.workers import ParseWorkers
+    from fleetwatch.exporters.webconfig import WebConfig
     from fleetwatch.inventory import Inventory
 
 log = logging.getLogger(__name__)
@@ -175,8 +176,13 @@ class Exporter:
 
     # HTTP -----------------------------------------------------------------------------------
 
-    def app(self) -> web.Application:
-        app = web.Application()
+    def app(self, web_config: WebConfig | None = None) -> web.Application:
+        middlewares = []
+        if web_config is not None and web_config.users:
+            from fleetwatch.exporters.webconfig import basic_auth_middleware
+
+            middlewares.append(basic_auth_middleware(web_config.users))
+        app = web.Application(middlewares=middlewares)
         app.router.add_get("/", self._index)
         app.router.add_get("/metrics", self._metrics)
         app.router.add_get("/probe", self._probe, allow_head=False)  # HEAD must not probe
@@ -251,16 +257,22 @@ def _debug(
     return "\n".join(lines) + "\n\nMetrics that would have been returned:\n" + metrics
 
 
-async def serve(exporter: Exporter, host: str, port: int) -> web.AppRunner:
-    runner = web.AppRunner(exporter.app(), access_log=None)
+async def serve(
+    exporter: Exporter, host: str, port: int, web_config: WebConfig | None = None
+) -> web.AppRunner:
+    """Serve on host:port; ``web_config`` (``--web.config.file``) adds TLS and basic auth."""
+    runner = web.AppRunner(exporter.app(web_config), access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, backlog=1024)
+    tls = web_config.tls if web_config is not None else None
+    site = web.TCPSite(runner, host, port, backlog=1024, ssl_context=tls)
     await site.start()
     return runner
 
 
-async def run_forever(exporter: Exporter, host: str, port: int) -> None:
-    runner = await serve(exporter, host, port)
+async def run_forever(
+    exporter: Exporter, host: str, port: int, web_config: WebConfig | None = None
+) -> None:
+    runner = await serve(exporter, host, port, web_config)
     try:
         await asyncio.Event().wait()
     finally:

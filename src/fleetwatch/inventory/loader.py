@@ -33,6 +33,7 @@ from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
     Defaults,
     Deployment,
+    ExporterScrape,
     Host,
     Interpreter,
     Inventory,
@@ -480,7 +481,18 @@ class _Builder:
             options=Options(**top.options),
         )
         deployments = tuple(self.deployment(top, d) for d in data["deployments"])
-        stack = Stack(**_dict(data.get("stack")))
+        raw_stack = dict(_dict(data.get("stack")))
+        scrape = _dict(raw_stack.pop("exporter_scrape", None))
+        tls, auth = _dict(scrape.get("tls")), _dict(scrape.get("basic_auth"))
+        stack = Stack(
+            **raw_stack,
+            exporter_scrape=ExporterScrape(
+                scheme=scrape.get("scheme", "https" if tls else "http"),
+                **{k: tls[k] for k in ("ca_file", "cert_file", "key_file", "server_name",
+                                       "insecure_skip_verify") if k in tls},
+                **{k: auth[k] for k in ("username", "password_file") if k in auth},
+            ),
+        )  # fmt: skip
         return Inventory(path=path, deployments=deployments, defaults=defaults, stack=stack)
 
     def deployment(self, top: _Layer, dep: dict[str, Any]) -> Deployment:

@@ -186,6 +186,21 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class ExporterScrape:
+    """How Prometheus scrapes the exporter: the other side of its ``--web.config.file``.
+    Paths are where Prometheus runs (not checked here); the password only by file."""
+
+    scheme: Literal["http", "https"] = "http"
+    ca_file: str | None = None
+    cert_file: str | None = None  # with key_file: a client certificate (mTLS)
+    key_file: str | None = None
+    server_name: str | None = None
+    insecure_skip_verify: bool = False
+    username: str | None = None
+    password_file: str | None = None
+
+
+@dataclass(frozen=True)
 class Stack:
     """Where the parts of the monitoring stack reach each other."""
 
@@ -196,6 +211,7 @@ class Stack:
     grafana_url: str = "http://127.0.0.1:3000"
     #: where `fleetwatch up` runs the local alert inbox (a webhook receiver)
     inbox: str = "127.0.0.1:9719"
+    exporter_scrape: ExporterScrape = field(default_factory=ExporterScrape)
 
 
 @dataclass(frozen=True)

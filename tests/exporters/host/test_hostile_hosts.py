@@ -330,3 +330,42 @@ async def test_sha1_only_hosts_need_their_own_opt_in(keys: Any) -> None:
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def _flood(process: Any) -> None:
+    chunk = b"y" * 65536
+    try:
+        for _ in range(600):  # ~39 MiB before any "ready": more than the output cap
+            process.stdout.write(chunk)
+            await process.stdout.drain()
+    except (BrokenPipeError, ConnectionError, asyncssh.Error):
+        pass
+    process.exit(0)
+
+
+async def test_a_flooding_host_costs_its_cap_twice_then_is_backed_off(keys: Any) -> None:
+    """A session that floods before it is ready costs the 32 MiB cap per probe: after two such
+    probes in a row the exporter backs off instead of paying it on every scrape."""
+    from fleetwatch.exporters.server import Exporter
+    from fleetwatch.inventory import Inventory
+    from fleetwatch.inventory.model import Deployment
+
+    host_key, key_path, known = keys
+    server, port = await _start(_flood, host_key)
+    _trust(known, host_key, [port])
+    host = _host("flood", port, key_path, known)
+    dep = Deployment(name="test", provider="local", labels={}, resources=None, hosts=(host,))
+    inv = Inventory("<t>", (dep,))
+    exporter = Exporter(inv)
+    try:
+        for _ in range(2):
+            with pytest.raises(ProbeError, match="bad_output"):
+                await exporter.probe("flood", "ssh", 10.0)
+        t0 = time.monotonic()
+        with pytest.raises(ProbeError, match="failures in a row"):
+            await exporter.probe("flood", "ssh", 10.0)
+        assert time.monotonic() - t0 < 0.1  # answered at once, nothing read
+    finally:
+        await exporter.close()
+        server.close()
+        await server.wait_closed()
