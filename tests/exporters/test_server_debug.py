@@ -60,3 +60,17 @@ async def test_a_failed_host_says_why_and_a_good_one_shows_its_metrics(client: T
     assert "probe failed" not in good and "node_load1 " in good
     plain = await client.get("/probe", params={"target": "gone"})
     assert plain.status == 503  # without debug, Prometheus' contract as before
+
+
+async def test_the_target_list_can_be_switched_off() -> None:
+    inv = inventory_from_text(
+        "version: 1\ndeployments:\n  - {name: d, provider: p, hosts: [{name: secret-db-1, "
+        "address: localhost, modules: [local]}]}\n",
+        "<t>",
+    )
+    exporter = Exporter(inv)
+    async with TestClient(TestServer(exporter.app())) as c:
+        assert "secret-db-1" in await (await c.get("/")).text()
+        exporter.list_targets = False  # fleetwatch exporter --no-target-list
+        page = await (await c.get("/")).text()
+        assert "secret-db-1" not in page and "/metrics" in page

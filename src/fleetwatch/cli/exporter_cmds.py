@@ -68,18 +68,45 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     help="Processes that parse host answers, so that one exporter uses several cores "
     "(0: in the exporter's own process). Default: 2 on a machine with 2 cores or more, else 0.",
 )
+@click.option(
+    "--web.config.file", "web_config_file", type=click.Path(dir_okay=False), default=None,
+    help="TLS and basic auth, in the web config format Prometheus exporters share "
+    "(tls_server_config, basic_auth_users with bcrypt hashes).",
+)  # fmt: skip
+@click.option(
+    "--no-target-list", is_flag=True,
+    help="Do not list the inventory's targets on / (they name every host watched).",
+)  # fmt: skip
 def exporter(
-    inventory_path: str | None, listen: str, max_concurrency: int, workers: int | None
+    inventory_path: str | None,
+    listen: str,
+    max_concurrency: int,
+    workers: int | None,
+    web_config_file: str | None,
+    no_target_list: bool,
 ) -> None:
     """Serve /metrics and the multi-target /probe?target=NAME&module=M endpoint."""
     from fleetwatch.exporters.server import Exporter, run_forever
 
     inventory = load(inventory_path)
     host, port = parse_listen(listen)
+    web = None
+    if web_config_file:
+        from fleetwatch.exporters.webconfig import load_web_config
+
+        web = load_web_config(web_config_file)
+    elif host not in ("127.0.0.1", "::1", "localhost"):
+        click.echo(
+            f"fleetwatch: warning: serving {listen} without --web.config.file: anyone who "
+            "reaches it can probe every target and read what they answer",
+            err=True,
+        )
     if workers is None:
         workers = 2 if (os.cpu_count() or 1) >= 2 else 0
     exp = Exporter(inventory, max_concurrency=max_concurrency, workers=workers)
-    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
+    exp.list_targets = not no_target_list
+    scheme = web.scheme if web is not None else "http"
+    base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     click.echo(f"fleetwatch exporter on {base} (inventory: {inventory.path})")
     click.echo(f"  own metrics:  {base}/metrics")
     for name, h in sorted(exp.targets.items()):
@@ -88,7 +115,7 @@ def exporter(
     click.echo("Ctrl-C to stop.")
     try:
         with asyncio.Runner(loop_factory=_loop_factory()) as runner:
-            runner.run(run_forever(exp, host, port))
+            runner.run(run_forever(exp, host, port, web))
     except KeyboardInterrupt:
         click.echo("stopped.")
     except OSError as exc:

@@ -69,6 +69,8 @@ class Exporter:
         #: processes that parse host answers (0: this process); see exporters.host.workers
         self.workers = workers
         self._parse_workers: ParseWorkers | None = None
+        #: list the targets on / (off: `fleetwatch exporter --no-target-list`)
+        self.list_targets = True
         used = sorted({m for h in self.targets.values() for m in h.modules})
         self.backoff = Backoff()
         self.metrics = SelfMetrics(used, self._pool_sizes, self.backoff.backing_off)
@@ -224,6 +226,9 @@ class Exporter:
         return web.Response(body=result.exposition(), headers={"Content-Type": CONTENT_TYPE})
 
     async def _index(self, request: web.Request) -> web.Response:
+        if not self.list_targets:
+            page = "<html><body><h1>fleetwatch exporter</h1><a href='/metrics'>/metrics</a>"
+            return web.Response(text=page + "</body></html>", content_type="text/html")
         rows = "".join(
             f'<li><a href="/probe?target={html.escape(n)}&amp;module={html.escape(m)}">'
             f"{html.escape(n)} ({html.escape(m)})</a></li>"

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Host, Inventory, Service
+from fleetwatch.inventory.model import ExporterScrape
 from fleetwatch.layout import INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -59,12 +60,35 @@ def _hostport(url: str) -> str:
     return parts.netloc or url
 
 
+def exporter_access(scrape: ExporterScrape) -> dict[str, Any]:
+    """What a scrape config of the exporter needs when it serves a web config: the scheme, the
+    TLS client settings and basic auth with the password by file (never inline)."""
+    out: dict[str, Any] = {}
+    if scrape.scheme == "https":
+        out["scheme"] = "https"
+        tls: dict[str, str | bool] = {
+            k: v
+            for k, v in (("ca_file", scrape.ca_file), ("cert_file", scrape.cert_file),
+                         ("key_file", scrape.key_file), ("server_name", scrape.server_name))
+            if v
+        }  # fmt: skip
+        if scrape.insecure_skip_verify:
+            tls["insecure_skip_verify"] = True
+        if tls:
+            out["tls_config"] = tls
+    if scrape.username and scrape.password_file:
+        out["basic_auth"] = {"username": scrape.username, "password_file": scrape.password_file}
+    return out
+
+
 def prometheus_config(inventory: Inventory) -> dict[str, Any]:
     exporter = inventory.stack.exporter
+    access = exporter_access(inventory.stack.exporter_scrape)
     scrape_configs: list[dict[str, Any]] = [
         {
             "job_name": "fleetwatch",
             "scrape_interval": inventory.defaults.scrape_interval,
+            **access,
             "static_configs": [{"targets": [exporter]}],
         }
     ]
@@ -76,6 +100,7 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
                 "scrape_interval": interval,
                 "scrape_timeout": _timeout(hosts[0].scrape_interval_seconds),
                 "metrics_path": "/probe",
+                **access,
                 "params": {"module": [module]},
                 "file_sd_configs": [{"files": [f"{TARGETS_DIR}/{name}.json"]}],
                 "relabel_configs": [
