@@ -53,6 +53,14 @@ class Options:
     #: --collector.filesystem.mount-timeout); a mount still stuck then is skipped until it
     #: answers.  Applies to the perl session; the sh one has no way to bound a syscall.
     mount_timeout: float = 5.0
+    #: node_exporter's --path.procfs / --path.sysfs / --path.rootfs / --path.udev.data: where
+    #: the watched system's /proc, /sys, / and udev database are (a host's mounted in a
+    #: container, a fixture tree).  They move the files the plan reads; the snippets and
+    #: syscalls (statfs, uname, clock, adjtimex) still see the kernel that runs them.
+    procfs: str = "/proc"
+    sysfs: str = "/sys"
+    rootfs: str = "/"
+    udev_data: str = "/run/udev/data"
 
 
 class NoData(Exception):
