@@ -48,6 +48,20 @@ _MODULES = (
     "textfile",
     "selinux",
     "gpu",
+    # storage, network and hardware classes (issue 16)
+    "bcache",
+    "bonding",
+    "btrfs",
+    "fibrechannel",
+    "infiniband",
+    "ipvs",
+    "nfs",
+    "nfsd",
+    "nvme",
+    "rapl",
+    "tapestats",
+    "xfs",
+    "zfs",
 )
 
 _cache: list[Collector] | None = None
