@@ -1,0 +1,144 @@
+"""The local module over a fixture tree against the real node_exporter 1.5 over the same tree.
+
+Both read tests/fixtures/storage (a storage / NFS / InfiniBand server's /proc and /sys, written
+from the kernel's documented formats) through node_exporter's path options; every family of
+the collectors of issue 16 must come out the same: name, type, help, label sets and values,
+and the same node_scrape_collector_success.  A copy with a truncated kstat file checks the
+failure path the same way: the collector reports 0 with a reason, the probe still answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from fleetwatch.exporters.host.module import local_module
+from fleetwatch.exporters.module import ProbeResult
+from fleetwatch.inventory import Host, inventory_from_text
+from servers import NodeExporter, require
+
+pytestmark = pytest.mark.e2e
+
+TREE = Path(__file__).resolve().parents[2] / "fixtures" / "storage"
+COLLECTORS = (
+    "bcache", "bonding", "btrfs", "fibrechannel", "infiniband", "ipvs", "nfs", "nfsd", "nvme",
+    "rapl", "tapestats", "xfs", "zfs",
+)  # fmt: skip
+PREFIXES = tuple(
+    f"node_{p}_"
+    for p in ("bcache", "bonding", "btrfs", "fibrechannel", "infiniband", "ipvs", "nfs", "nfsd",
+              "nvme", "rapl", "tape", "xfs", "zfs")
+)  # fmt: skip
+
+
+def _host(root: Path) -> Host:
+    text = (
+        "version: 1\ndeployments:\n  - name: fixture\n    provider: local\n    hosts:\n"
+        "      - name: fixture-host\n        address: localhost\n        modules: [local]\n"
+        "        collectors:\n          options:\n"
+        f"            procfs: {root}/proc\n            sysfs: {root}/sys\n"
+        f"            rootfs: {root}\n"
+    )
+    return inventory_from_text(text, "<fixture tree>").hosts()[0]
+
+
+def _probe(root: Path) -> ProbeResult:
+    async def run() -> ProbeResult:
+        module = local_module()
+        try:
+            return await module.probe(_host(root), 15)
+        finally:
+            await module.close()
+
+    return asyncio.run(run())
+
+
+def _reference(root: Path) -> str:
+    require("prometheus-node-exporter")
+    args = [f"--path.procfs={root}/proc", f"--path.sysfs={root}/sys", f"--path.rootfs={root}"]
+    with NodeExporter(extra_args=args) as server:  # its own free port; stopped by PID
+        return server.metrics()
+
+
+def _families(text: str) -> dict[str, Any]:
+    return {f.name: f for f in text_string_to_metric_families(text)}
+
+
+def _ours(text: str) -> dict[str, Any]:
+    return {n: f for n, f in _families(text).items() if n.startswith(PREFIXES)}
+
+
+def _samples(family: Any) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value for s in family.samples}
+
+
+def _success(fams: dict[str, Any]) -> dict[str, float]:
+    family = fams["node_scrape_collector_success"]
+    return {
+        s.labels["collector"]: s.value
+        for s in family.samples
+        if s.labels["collector"] in COLLECTORS
+    }
+
+
+@pytest.fixture(scope="module")
+def both() -> tuple[dict[str, Any], dict[str, Any], ProbeResult]:
+    ne = _families(_reference(TREE))
+    result = _probe(TREE)
+    return ne, _families(generate_latest(result.families).decode()), result
+
+
+def test_every_collector_succeeds_on_both_sides(both: tuple[Any, Any, ProbeResult]) -> None:
+    ne, fw, result = both
+    assert _success(ne) == dict.fromkeys(COLLECTORS, 1.0)
+    assert _success(fw) == _success(ne)
+    assert not set(result.errors) & set(COLLECTORS), result.errors
+
+
+def test_the_same_families_with_the_same_type_and_help(
+    both: tuple[Any, Any, ProbeResult],
+) -> None:
+    ne, fw, _ = both
+    theirs, ours = _ours_of(ne), _ours_of(fw)
+    assert sorted(ours) == sorted(theirs)
+    assert len(ours) > 230  # every collector of the tree contributes
+    for name in theirs:
+        assert (ours[name].type, ours[name].documentation) == (
+            theirs[name].type,
+            theirs[name].documentation,
+        ), name
+
+
+def test_the_same_samples(both: tuple[Any, Any, ProbeResult]) -> None:
+    ne, fw, _ = both
+    theirs, ours = _ours_of(ne), _ours_of(fw)
+    checked = 0
+    for name, family in theirs.items():
+        assert _samples(ours[name]) == _samples(family), name
+        checked += len(family.samples)
+    assert checked > 550
+
+
+def _ours_of(fams: dict[str, Any]) -> dict[str, Any]:
+    return {n: f for n, f in fams.items() if n.startswith(PREFIXES)}
+
+
+def test_a_truncated_kstat_fails_zfs_alone_on_both_sides(tmp_path: Path) -> None:
+    root = tmp_path / "tree"
+    shutil.copytree(TREE, root, symlinks=True)
+    arcstats = root / "proc/spl/kstat/zfs/arcstats"
+    arcstats.write_text(arcstats.read_text().split("\n", 1)[0] + "\n")  # the header line only
+    ne = _families(_reference(root))
+    result = _probe(root)
+    fw = _families(generate_latest(result.families).decode())
+    assert _success(ne)["zfs"] == 0.0
+    assert _success(fw) == _success(ne)
+    assert "arcstats" in result.errors["zfs"]
+    assert not any(n.startswith("node_zfs_") for n in fw)
+    assert "node_nfs_requests" in fw  # the probe went on (a counter family drops _total)
