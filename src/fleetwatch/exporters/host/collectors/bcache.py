@@ -115,9 +115,9 @@ def dehumanize(text: str, source: str) -> int:
         raise ParseError(source, f"negative value: {text[:40]!r}")
     if text[-1] > "9":
         mult = _MULT.get(text[-1], 0)
-        whole, _, frac = text[:-1].partition(".")
+        whole, dot, frac = text[:-1].partition(".")
         value = _float(whole, source)
-        if frac:
+        if dot:  # "1." is an error too, as strconv.ParseFloat("")
             value += _float(frac.split(".")[0], source) / 10.24
         value *= mult
     else:

@@ -13,6 +13,7 @@ families.
 
 from __future__ import annotations
 
+import re
 import struct
 
 from fleetwatch.errors import ParseError
@@ -143,6 +144,7 @@ COUNTERS: dict[str, tuple[Spec, int]] = {
         "legacy_packets_transmitted_total", f"Number of data packets received {_ALL}"), 1),
 }  # fmt: skip
 _U32 = 1 << 32
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def parse_state(text: str, source: str) -> int:
@@ -157,14 +159,15 @@ def parse_state(text: str, source: str) -> int:
 def parse_rate(text: str, source: str) -> int:
     """``40 Gb/sec (4X QDR)`` -> bytes per second (Gb/s times 125000000, via a float32 as Go)."""
     number, sep, _ = text.partition(" ")
-    try:
-        if not sep:
-            raise ValueError(text)
-        value = float(number.strip())
-    except ValueError:
-        raise ParseError(source, f"unexpected rate {text[:40]!r}") from None
-
-    value = struct.unpack("f", struct.pack("f", value))[0]  # as strconv.ParseFloat(s, 32)
+    number = number.strip()
+    if not sep or not _FLOAT.fullmatch(number):
+        raise ParseError(source, f"unexpected rate {text[:40]!r}")
+    try:  # strconv.ParseFloat(s, 32): rounded to a float32, an error beyond its range
+        value = struct.unpack("f", struct.pack("f", float(number)))[0]
+    except OverflowError:
+        raise ParseError(source, f"rate out of range {text[:40]!r}") from None
+    if not 0 <= value * 125000000 < 1 << 64:
+        raise ParseError(source, f"rate out of range {text[:40]!r}")
     return int(value * 125000000)
 
 
