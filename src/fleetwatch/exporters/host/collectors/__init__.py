@@ -62,6 +62,7 @@ _MODULES = (
     "tapestats",
     "xfs",
     "zfs",
+    "systemd",  # off by default, as in node_exporter
 )
 
 _cache: list[Collector] | None = None
