@@ -142,3 +142,87 @@ def test_a_truncated_kstat_fails_zfs_alone_on_both_sides(tmp_path: Path) -> None
     assert "arcstats" in result.errors["zfs"]
     assert not any(n.startswith("node_zfs_") for n in fw)
     assert "node_nfs_requests" in fw  # the probe went on (a counter family drops _total)
+
+
+def _edit(root: Path, changes: dict[str, str | None]) -> None:
+    """Write (or, for None, remove) files and directories of a copied tree."""
+    for rel, text in changes.items():
+        path = root / rel
+        if text is None:
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+
+BCACHE = "sys/fs/bcache/deaddd54-c735-46d5-868e-f331c5fd7c74"
+BTRFS = "sys/fs/btrfs/0abb23a9-579b-43e6-ad30-227ef47fcb9d"
+# odd but valid inputs: every collector still succeeds, with node_exporter's values
+ODD = {
+    f"{BTRFS}/allocation/global_rsv_size": "lots\n",  # unparsable sysfs number: 0
+    f"{BCACHE}/bdev0/dirty_data": "1.8M",  # no newline: procfs cuts the "M" (1.8 -> 1)
+    "proc/net/rpc/nfs": "net 1 2 3 4\nrpc 5 6 7\nproc4 2 8 9\n",  # no v2/v3 lines: zeros
+    "sys/class/fc_host/host0/statistics/error_frames": "0xffffffffffffffff\n",
+    "sys/class/infiniband/hfi1_0/ports/1/counters/link_downed": "N/A (no PMA)\n",
+    "sys/class/scsi_tape/st1/stats/in_flight": "0x10\n",
+    "sys/class/powercap/intel-rapl:2/name": "psys\n",
+    "sys/class/powercap/intel-rapl:2/energy_uj": "1000001\n",
+    "sys/class/powercap/intel-rapl:2/max_energy_range_uj": "262143328850\n",
+    "sys/fs/xfs/sdb1/stats/stats": "qm 1 2 3 4 5 6 7 8\nrw 9 10\n",  # unknown group, others 0
+    "sys/class/net/dmz/slave_eth3/bonding_slave/mii_status": "UP\n",  # only "up" counts
+    "proc/spl/kstat/zfs/pool2/state": "online\n",
+    f"{BTRFS}/features": None,  # devices/ and features/ are optional
+    "sys/fs/btrfs/7f07c59f-6136-449c-ab87-e1cf2328731b/devices": None,  # ratios of 0 devices
+    f"{BCACHE}/cache_available_percent": None,  # an absent attribute is 0
+    "sys/class/nvme/nvme1/cntlid": None,  # not read
+}
+# one failure per collector: node_exporter reports each 0 (an error or no data)
+BROKEN = {
+    "proc/spl/kstat/zfs/zil": "13 1 0x01 1 3456 5266997922 97951858082072\n",  # truncated
+    "sys/fs/xfs/sda1/stats/stats": "rw 1\n",
+    "proc/net/rpc/nfs": "net 1 2 3 4\nbogus 1 2\n",
+    "proc/net/rpc/nfsd": "th 8\n",
+    "proc/net/ip_vs": None,
+    "sys/class/net/bond0/lower_eth4": None,
+    f"{BTRFS}/allocation/system": None,
+    f"{BCACHE}/bdev0/writeback_rate_debug": None,
+    "sys/class/fc_host/host0/port_type": None,
+    "sys/class/infiniband/mlx4_0/fw_ver": None,
+    "sys/class/nvme/nvme1/serial": None,
+    "sys/class/powercap/intel-rapl:1/energy_uj": "x\n",
+    # (garbage in a tape counter crashes node_exporter 1.5: a nil dereference in procfs; fleetwatch
+    # reports it as a parse error, tests/exporters/host/collectors/test_tapestats.py)
+    "sys/class/scsi_tape/st1/stats": None,
+}
+
+
+def _edited_pair(tmp_path: Path, changes: dict[str, str | None]) -> tuple[Any, Any, ProbeResult]:
+    root = tmp_path / "tree"
+    shutil.copytree(TREE, root, symlinks=True)
+    _edit(root, changes)
+    ne = _families(_reference(root))
+    result = _probe(root)
+    return ne, _families(generate_latest(result.families).decode()), result
+
+
+def test_odd_inputs_give_node_exporters_values(tmp_path: Path) -> None:
+    ne, fw, result = _edited_pair(tmp_path, ODD)
+    assert _success(ne) == dict.fromkeys(COLLECTORS, 1.0)
+    assert _success(fw) == _success(ne), result.errors
+    theirs, ours = _ours_of(ne), _ours_of(fw)
+    assert sorted(ours) == sorted(theirs)
+    for name, family in theirs.items():
+        assert _samples(ours[name]) == _samples(family), name
+    assert "node_rapl_psys_joules" in ours  # a counter family, without _total
+
+
+def test_broken_inputs_fail_the_same_collectors(tmp_path: Path) -> None:
+    ne, fw, result = _edited_pair(tmp_path, BROKEN)
+    assert _success(ne) == dict.fromkeys(COLLECTORS, 0.0)
+    assert _success(fw) == _success(ne)
+    # each failure is a reason, or node_exporter's "no data"; never a failed probe
+    assert set(result.errors) | set(result.absent) >= set(COLLECTORS)
+    assert "zil" in result.errors["zfs"]

@@ -40,8 +40,14 @@ def test_bch_hprint_numbers() -> None:
     )
 
 
-def test_no_bcache_is_nothing_and_a_missing_attribute_an_error() -> None:
+def test_no_bcache_is_nothing_and_a_missing_attribute_zero() -> None:
     assert len(collect(BCACHE, {})) == 0
+    files = tree_files(BCACHE)
+    del files[f"/sys/fs/bcache/{UUID}/cache_available_percent"]
+    assert collect(BCACHE, files).get("node_bcache_cache_available_percent", {"uuid": UUID}) == 0
+    files[f"/sys/fs/bcache/{UUID}/tree_depth"] = ""  # node_exporter 1.5 panics on this one
+    with pytest.raises(ParseError, match="tree_depth"):
+        collect(BCACHE, files)
     files = tree_files(BCACHE)
     del files[f"/sys/fs/bcache/{UUID}/bdev0/writeback_rate_debug"]
     with pytest.raises(ParseError, match="writeback_rate_debug"):

@@ -33,14 +33,21 @@ def test_no_btrfs_is_nothing_and_go_division() -> None:
     assert len(collect(BTRFS, {})) == 0
     assert ratio("raid5", 1) == math.inf == ratio("raid6", 2)  # Go's x/0, not an exception
     assert ratio("raid1c3", 3) == 0.0
+    assert ratio("raid6", 1) == -1.0 and str(ratio("raid5", 0)) == "0.0"  # -0 prints as 0
 
 
 def test_unparsable_numbers_are_zero_but_a_missing_directory_an_error() -> None:
-    files = {"devices": "", "features": "", "allocation/data": "", "allocation/metadata": "",
-             "allocation/system": "", "allocation/global_rsv_size": "lots\n"}  # fmt: skip
+    files = {"allocation/data": "", "allocation/metadata": "", "allocation/system": "",
+             "allocation/global_rsv_size": "lots\n"}  # fmt: skip
     assert parse_btrfs("a-b", files).global_rsv_size == 0
-    del files["features"]
-    with pytest.raises(ParseError, match="features"):
+    files.update({"devices": "", "features": "", "allocation/global_rsv_size": "7\n"})
+    assert parse_btrfs("a-b", files).global_rsv_size == 7
+    del files["features"]  # procfs's pending error zeroes the global reserve
+    assert parse_btrfs("a-b", files).global_rsv_size == 0
+    del files["allocation/data"]  # procfs forgets this one's error
+    assert parse_btrfs("a-b", files).layouts["data"] == {}
+    del files["allocation/system"]
+    with pytest.raises(ParseError, match="allocation/system"):
         parse_btrfs("a-b", files)
 
 

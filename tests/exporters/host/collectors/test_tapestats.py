@@ -8,6 +8,7 @@ from fleetwatch.exporters.host.collectors.tapestats import TapestatsCollector
 from storage_tree import collect, garbage_run, tree_files
 
 TAPE = TapestatsCollector()
+TAPES = "/sys/class/scsi_tape"
 
 
 def test_values_as_node_exporter_emits_them() -> None:
@@ -24,6 +25,9 @@ def test_values_as_node_exporter_emits_them() -> None:
 def test_absent_class_is_no_data_and_garbage_an_error() -> None:
     with pytest.raises(NoData):
         collect(TAPE, {})
+    files = {p: t for p, t in tree_files(TAPE).items() if not p.startswith(f"{TAPES}/st1/")}
+    with pytest.raises(NoData, match="st1"):  # its directory without stats/
+        collect(TAPE, files)
     files = tree_files(TAPE)
     files["/sys/class/scsi_tape/st1/stats/write_ns"] = "soon\n"
     with pytest.raises(ParseError, match="write_ns"):

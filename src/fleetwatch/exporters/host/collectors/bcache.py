@@ -4,8 +4,9 @@
     node_bcache_dirty_data_bytes{backing_device="bdev0",uuid="deaddd54-..."} 1.867776e+06
 
 Values are bcache's "human" numbers (``1.8M``: its fraction is in 1/1024ths, read as procfs
-does), each file read with its last byte (the newline) cut.  A missing attribute fails the
-collector, as procfs does; priority_stats is not read (node_exporter 1.5's default).  No
+does), each file read with its last byte (the newline) cut.  An absent attribute is 0, an absent
+writeback_rate_debug fails the collector, as with procfs 0.8; an empty attribute is a parse error
+(node_exporter 1.5 panics there).  priority_stats is not read (node_exporter 1.5's default).  No
 bcache: nothing, successfully.
 """
 
@@ -134,10 +135,11 @@ def dehumanize_signed(text: str, source: str) -> int:
 
 
 def read_value(files: dict[str, str], path: str) -> int:
-    """One attribute: its text without the last byte (procfs cuts the newline blindly)."""
+    """One attribute: its text without the last byte (procfs cuts the newline blindly); 0 when
+    the file is absent, as procfs 0.8."""
     text = files.get(path)
     if text is None:
-        raise ParseError(path, "failed to read")
+        return 0
     if not text:
         raise ParseError(path, "empty file")
     return dehumanize(text[:-1], path)

@@ -4,8 +4,10 @@
     node_btrfs_used_bytes{block_group_type="data",mode="raid0",uuid="0abb23a9-..."} 8.08189952e+08
     node_btrfs_device_size_bytes{device="loop25",uuid="0abb23a9-..."} 1.073741824e+10
 
-Read as prometheus/procfs 0.8 does: absent attribute files and unparsable numbers are 0; the
-``devices``, ``features`` and ``allocation/<type>`` directories must exist.  node_exporter 1.5
+Read as prometheus/procfs 0.8 does, quirks included: absent attribute files and unparsable
+numbers are 0; without ``devices/`` or ``features/`` the global reserve reads 0; of the
+``allocation/<type>`` directories only a missing ``system`` fails the filesystem (procfs's
+reader keeps the error of the last one it reads).  node_exporter 1.5
 adds per-device error counters from a btrfs ioctl on mounted filesystems; an agentless
 reader of sysfs has no such ioctl, so those (``device_errors_total``, ``device_unused_bytes``
 and the ``btrfs_dev_uuid`` label) are not served.  No Btrfs mounted: nothing, successfully.
@@ -24,7 +26,7 @@ from fleetwatch.exporters.host.snapshot import Snapshot
 SYS_BTRFS = "/sys/fs/btrfs"
 TYPES = ("data", "metadata", "system")
 SECTOR = 512
-REQUIRED_DIRS = ("devices", "features", *(f"allocation/{t}" for t in TYPES))
+DIRS = ("devices", "features", *(f"allocation/{t}" for t in TYPES))
 
 INFO = gauge("node_btrfs_info", "Filesystem information", "uuid", "label")
 GLOBAL_RSV = gauge("node_btrfs_global_rsv_size_bytes", "Size of global reserve.", "uuid")
@@ -72,9 +74,10 @@ def _value(text: str | None) -> int:
 
 
 def _divide(a: int, b: int) -> float:
-    """Go's float64 division (x/0 is ±Inf, 0/0 NaN), not Python's ZeroDivisionError."""
+    """Go's float64 division (x/0 is ±Inf, 0/0 NaN), not Python's ZeroDivisionError; a -0
+    prints as 0 in node_exporter's exposition, so it is 0 here."""
     if b:
-        return a / b
+        return (a / b) or 0.0
     return float("nan") if a == 0 else float("inf")
 
 
@@ -104,9 +107,13 @@ class BtrfsStats:
 
 def parse_btrfs(fs_dir: str, files: dict[str, str]) -> BtrfsStats:
     """One filesystem from ``files`` (path relative to its directory -> text)."""
-    for required in REQUIRED_DIRS:
-        if required not in files and not any(p.startswith(required + "/") for p in files):
-            raise ParseError(f"{SYS_BTRFS}/{fs_dir}/{required}", "no such directory")
+
+    def present(d: str) -> bool:
+        return d in files or any(p.startswith(d + "/") for p in files)
+
+    if not present("allocation/system"):
+        raise ParseError(f"{SYS_BTRFS}/{fs_dir}/allocation/system", "no such directory")
+    reader_error = not present("devices") or not present("features")
     devices = {
         p.split("/")[1]: SECTOR * _value(text)
         for p, text in files.items()
@@ -131,7 +138,7 @@ def parse_btrfs(fs_dir: str, files: dict[str, str]) -> BtrfsStats:
     return BtrfsStats(
         uuid=uuid,
         label=(files.get("label") or "").strip(),
-        global_rsv_size=_value(files.get("allocation/global_rsv_size")),
+        global_rsv_size=0 if reader_error else _value(files.get("allocation/global_rsv_size")),
         reserved={t: _value(files.get(f"allocation/{t}/bytes_reserved")) for t in TYPES},
         layouts={t: dict(layouts[t]) for t in TYPES},
         devices=devices,
@@ -145,7 +152,7 @@ class BtrfsCollector(Collector):
     def files(self, opts: Options) -> tuple[str, ...]:
         fs = f"{SYS_BTRFS}/*-*"
         return (
-            *(f"{fs}/{d}" for d in REQUIRED_DIRS),  # directories: read as empty when present
+            *(f"{fs}/{d}" for d in DIRS),  # directories: read as empty when present
             f"{fs}/label",
             f"{fs}/metadata_uuid",
             f"{fs}/devices/*/size",

@@ -2,8 +2,8 @@
 
     node_nvme_info{device="nvme0",firmware_revision="1B2QEXP7",model="Samsung SSD 970 PRO 512GB",serial="S680HF8N190894I",state="live"} 1
 
-A controller needs firmware_rev, model, serial, state and cntlid; as node_exporter 1.5, one
-missing (or no nvme class) is NoData.
+A controller needs firmware_rev, model, serial and state; as node_exporter 1.5, one missing
+(or no nvme class) is NoData.
 """  # noqa: E501
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 NVME = "/sys/class/nvme"
-ATTRIBUTES = ("firmware_rev", "model", "serial", "state", "cntlid")
+ATTRIBUTES = ("firmware_rev", "model", "serial", "state")  # procfs 0.8 reads no cntlid
 INFO = gauge(
     "node_nvme_info",
     "Non-numeric data from /sys/class/nvme/<device>, value is always 1.",

@@ -72,7 +72,8 @@ class TapestatsCollector(Collector):
     specs = tuple(spec for spec, _ in STATS.values())
 
     def files(self, opts: Options) -> tuple[str, ...]:
-        return (TAPES, f"{TAPES}/st*/stats", f"{TAPES}/st*/stats/*")
+        # the class and device directories too: a tape without stats/ is "no data"
+        return (TAPES, f"{TAPES}/st*", f"{TAPES}/st*/stats", f"{TAPES}/st*/stats/*")
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:
         tapes: dict[str, dict[str, str]] = {}
