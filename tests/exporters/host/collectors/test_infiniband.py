@@ -39,6 +39,23 @@ def test_missing_attributes_are_no_data_as_node_exporter() -> None:
     with pytest.raises(NoData):
         collect(IB, {})
     files = tree_files(IB)
+    del files["/sys/class/infiniband/mlx4_0/hca_type"]  # optional
+    assert (
+        collect(IB, files).get(
+            "node_infiniband_info",
+            {
+                "device": "mlx4_0",
+                "board_id": "SM_1141000001000",
+                "firmware_version": "2.31.5050",
+                "hca_type": "",
+            },
+        )
+        == 1
+    )
+    del files["/sys/class/infiniband/mlx4_0/board_id"]  # not optional
+    with pytest.raises(NoData, match="board_id"):
+        collect(IB, files)
+    files = tree_files(IB)
     del files[f"{PORT}/rate"]
     with pytest.raises(NoData, match="rate"):
         collect(IB, files)

@@ -26,6 +26,7 @@ from fleetwatch.exporters.host.snapshot import Snapshot
 SYS_BTRFS = "/sys/fs/btrfs"
 TYPES = ("data", "metadata", "system")
 SECTOR = 512
+_MAX = (1 << 64) - 1
 DIRS = ("devices", "features", *(f"allocation/{t}" for t in TYPES))
 
 INFO = gauge("node_btrfs_info", "Filesystem information", "uuid", "label")
@@ -66,10 +67,11 @@ DEVICE_SIZE = gauge(
 
 
 def _value(text: str | None) -> int:
-    """procfs's readValue: absent or unparsable is 0."""
+    """procfs's readValue: absent or unparsable is 0; too large is 2^64-1 (what Go's ParseUint
+    returns with its range error, which procfs ignores)."""
     value = (text or "").strip()
-    if value.isascii() and value.isdigit() and int(value) < 1 << 64:
-        return int(value)
+    if value.isascii() and value.isdigit():
+        return min(int(value), _MAX)
     return 0
 
 
@@ -114,10 +116,11 @@ def parse_btrfs(fs_dir: str, files: dict[str, str]) -> BtrfsStats:
     if not present("allocation/system"):
         raise ParseError(f"{SYS_BTRFS}/{fs_dir}/allocation/system", "no such directory")
     reader_error = not present("devices") or not present("features")
+    # the entries of devices/ (links to the block devices), each with its size or 0
     devices = {
-        p.split("/")[1]: SECTOR * _value(text)
-        for p, text in files.items()
-        if p.startswith("devices/") and p.endswith("/size") and p.count("/") == 2
+        p.split("/")[1]: (SECTOR * _value(files.get(p + "/size"))) % (1 << 64)
+        for p in files
+        if p.startswith("devices/") and p.count("/") == 1
     }
     layouts: dict[str, dict[str, tuple[int, int]]] = defaultdict(dict)
     for p in files:
@@ -155,6 +158,7 @@ class BtrfsCollector(Collector):
             *(f"{fs}/{d}" for d in DIRS),  # directories: read as empty when present
             f"{fs}/label",
             f"{fs}/metadata_uuid",
+            f"{fs}/devices/*",
             f"{fs}/devices/*/size",
             f"{fs}/allocation/global_rsv_size",
             f"{fs}/allocation/*/bytes_reserved",

@@ -5,7 +5,8 @@
 
 As procfs 0.8 reads them: every attribute below must exist (an adapter lacking one fails
 the collector), the ``*_name`` / ``port_id`` values lose their "0x", counters are Go integers
-(``0x13``) and a counter of 2^64-1 (not implemented by the firmware) is not exported.  No
+(``0x13``), an absent one is 0, and a counter of 2^64-1 (not implemented by the firmware)
+is not exported.  No
 fc_host class: NoData.
 """
 
@@ -71,10 +72,10 @@ def parse_fc_host(host: str, attrs: dict[str, str]) -> tuple[dict[str, str], dic
             value = value[2:]
         info[attr] = value
     counters = {}
-    for name in COUNTERS:
+    for name in COUNTERS:  # an absent statistics file is 0 (procfs's zero-valued struct)
         text = attrs.get(f"statistics/{name}")
-        if text is not None:
-            counters[name] = go_uint(text.strip(), f"{FC_HOST}/{host}/statistics/{name}")
+        value = 0 if text is None else go_uint(text.strip(), f"{FC_HOST}/{host}/statistics/{name}")
+        counters[name] = value
     return info, counters
 
 

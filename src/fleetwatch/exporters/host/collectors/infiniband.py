@@ -4,7 +4,8 @@
     node_infiniband_state_id{device="mlx4_0",port="1"} 4
     node_infiniband_port_data_received_bytes_total{device="mlx4_0",port="1"} 8.884894436e+09
 
-As procfs 0.8 for node_exporter 1.5: a device needs fw_ver, board_id and hca_type, a port its
+As procfs 0.8 for node_exporter 1.5: a device needs fw_ver and board_id (hca_type may be
+absent), a port its
 state, phys_state, rate and counters directory, else the collector has no data (as
 node_exporter's ErrNoData); a counter reading "N/A (no PMA)" is skipped; the data counters
 count 4-byte words (times 4).  Counters of the pre-4.5 counters_ext directory are the legacy_*
@@ -208,7 +209,8 @@ class InfinibandCollector(Collector):
         devices = sorted({p.split("/")[4] for p in files})
         for device in devices:
             base = f"{IB}/{device}"
-            values = {f: _require(files, f"{base}/{f}").strip() for f in DEVICE_FILES}
+            values = {f: _require(files, f"{base}/{f}").strip() for f in ("fw_ver", "board_id")}
+            values["hca_type"] = files.get(f"{base}/hca_type", "").strip()  # optional in 0.8
             out.add(INFO, 1, device, values["board_id"], values["fw_ver"], values["hca_type"])
             ports = sorted({p.split("/")[6] for p in files if p.startswith(base + "/ports/")})
             for port in ports:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import functools
 import re
 
-from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, Spec, counter
 from fleetwatch.exporters.host.collectors._sysfs import uint
 from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
@@ -82,8 +81,6 @@ class RaplCollector(Collector):
         sysfs = opts.sysfs.rstrip("/") or ""
         for zone, name, index, microjoules in parse_zones(dict(sorted(zones.items()))):
             path = f"{sysfs}/class/powercap/{zone}"
-            if not name:
-                raise ParseError(f"{POWERCAP}/{zone}/name", "empty zone name")
             out.add(zone_spec(name), microjoules / 1000000.0, str(index), path)
 
 

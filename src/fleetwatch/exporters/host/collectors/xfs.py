@@ -25,6 +25,9 @@ GROUPS: dict[str, tuple[int, ...]] = {
     "extent_alloc": (4,), "abt": (4,), "blk_map": (7,), "bmbt": (4,), "dir": (4,),
     "trans": (3,), "ig": (7,), "log": (5,), "rw": (2,), "attr": (4,), "icluster": (3,),
     "vnodes": (7, 8), "buf": (9,), "xpc": (3,),
+    # parsed (and checked) by procfs though node_exporter exports none of them
+    "push_ail": (10,), "xstrat": (2,), "abtb2": (15,), "abtc2": (15,), "bmbt2": (15,),
+    "ibt2": (15,), "qm": (8, 9), "debug": (1,),
 }  # fmt: skip
 _U32 = 1 << 32
 
