@@ -173,7 +173,7 @@ ODD = {
     "sys/class/powercap/intel-rapl:2/energy_uj": "1000001\n",
     "sys/class/powercap/intel-rapl:2/max_energy_range_uj": "262143328850\n",
     "sys/fs/xfs/sdb1/stats/stats": "qm 1 2 3 4 5 6 7 8\nrw 9 10\n",  # unknown group, others 0
-    "sys/class/net/dmz/slave_eth3/bonding_slave/mii_status": "UP\n",  # only "up" counts
+    "sys/class/net/eth3/bonding_slave/mii_status": "UP\n",  # only "up" counts
     "proc/spl/kstat/zfs/pool2/state": "online\n",
     f"{BTRFS}/features": None,  # devices/ and features/ are optional
     "sys/fs/btrfs/7f07c59f-6136-449c-ab87-e1cf2328731b/devices": None,  # ratios of 0 devices
@@ -187,7 +187,7 @@ BROKEN = {
     "proc/net/rpc/nfs": "net 1 2 3 4\nbogus 1 2\n",
     "proc/net/rpc/nfsd": "th 8\n",
     "proc/net/ip_vs": None,
-    "sys/class/net/bond0/lower_eth4": None,
+    "sys/class/net/eth4/bonding_slave/mii_status": None,
     f"{BTRFS}/allocation/system": None,
     f"{BCACHE}/bdev0/writeback_rate_debug": None,
     "sys/class/fc_host/host0/port_type": None,

@@ -27,7 +27,7 @@ def test_missing_files_are_no_data_as_node_exporter() -> None:
     with pytest.raises(NoData):
         collect(BONDING, {})
     files = tree_files(BONDING)
-    del files[f"{NET}/bond0/lower_eth4/bonding_slave/mii_status"]
+    del files[f"{NET}/eth4/bonding_slave/mii_status"]
     with pytest.raises(NoData, match="eth4"):
         collect(BONDING, files)
     assert len(collect(BONDING, {f"{NET}/bonding_masters": "\n"})) == 0

@@ -72,15 +72,20 @@ def test_pool_io_and_objset_edge_cases() -> None:
     with pytest.raises(ParseError):
         parse_pool_io(" ".join(["nread"] + ["x"] * 11) + "\n1 2\n", "io")
     with pytest.raises(ParseError, match="objset"):
-        parse_objset("dataset_name 7 pool1\n", "objset-1")
+        parse_objset("dataset_name 7 pool1\n", "objset-1", "pool1")
+    # counters before the dataset_name line carry no names, as in node_exporter
+    rows = parse_objset("name type data\nreads 4 1\ndataset_name 7 p/d\nwrites 4 2\n", "o", "p")
+    assert rows == [("", "", "reads", 1), ("p", "p/d", "writes", 2)]
 
 
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=300))
 def test_kstat_parsers_raise_only_parse_errors(text: str) -> None:
-    for parse in (parse_kstat, parse_pool_io, parse_objset):
+    for parse in (parse_kstat, parse_pool_io):
         with contextlib.suppress(ParseError):
             parse(text, "kstat")
+    with contextlib.suppress(ParseError):
+        parse_objset(text, "objset-1", "pool")
 
 
 @settings(max_examples=80, deadline=None)

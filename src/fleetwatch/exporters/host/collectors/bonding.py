@@ -4,8 +4,11 @@
     node_bonding_active{master="bond0"} 1
 
 Masters are listed in /sys/class/net/bonding_masters, their slaves in <master>/bonding/slaves;
-a slave is active when <master>/lower_<slave>/bonding_slave/mii_status (older kernels:
-slave_<slave>/...) reads "up".  As node_exporter, any of these files missing is NoData.
+a slave is active when its bonding_slave/mii_status reads "up".  node_exporter reads that file
+through the master's lower_<slave> (older kernels: slave_<slave>) link, which points at the
+slave's own device directory: the plan reads it as /sys/class/net/<slave>/bonding_slave/
+mii_status, without listing every interface's directory for those links (a Docker host has
+hundreds).  As node_exporter, any of these files missing is NoData.
 """
 
 from __future__ import annotations
@@ -35,11 +38,9 @@ def parse_bonding(files: dict[str, str]) -> dict[str, tuple[int, int]]:
             raise NoData(slaves_path)
         total = active = 0
         for slave in slaves.split():
-            state = files.get(f"{SYS_NET}/{master}/lower_{slave}/bonding_slave/mii_status")
+            state = files.get(f"{SYS_NET}/{slave}/bonding_slave/mii_status")
             if state is None:
-                state = files.get(f"{SYS_NET}/{master}/slave_{slave}/bonding_slave/mii_status")
-            if state is None:
-                raise NoData(f"{SYS_NET}/{master}/lower_{slave}/bonding_slave/mii_status")
+                raise NoData(f"{SYS_NET}/{slave}/bonding_slave/mii_status")
             total += 1
             active += state.strip() == "up"
         out[master] = (total, active)
@@ -54,8 +55,7 @@ class BondingCollector(Collector):
         return (
             MASTERS,
             f"{SYS_NET}/*/bonding/slaves",
-            f"{SYS_NET}/*/lower_*/bonding_slave/mii_status",
-            f"{SYS_NET}/*/slave_*/bonding_slave/mii_status",
+            f"{SYS_NET}/*/bonding_slave/mii_status",
         )
 
     def collect(self, snap: Snapshot, out: Families, opts: Options) -> None:

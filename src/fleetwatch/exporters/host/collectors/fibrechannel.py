@@ -71,11 +71,11 @@ def parse_fc_host(host: str, attrs: dict[str, str]) -> tuple[dict[str, str], dic
         if attr in _HEX_NAMES and len(value) > 2:
             value = value[2:]
         info[attr] = value
-    counters = {}
+    counters: dict[str, int] = {}
     for name in COUNTERS:  # an absent statistics file is 0 (procfs's zero-valued struct)
-        text = attrs.get(f"statistics/{name}")
-        value = 0 if text is None else go_uint(text.strip(), f"{FC_HOST}/{host}/statistics/{name}")
-        counters[name] = value
+        stat = attrs.get(f"statistics/{name}")
+        source = f"{FC_HOST}/{host}/statistics/{name}"
+        counters[name] = 0 if stat is None else go_uint(stat.strip(), source)
     return info, counters
 
 

@@ -121,17 +121,18 @@ def parse_pool_io(text: str, source: str) -> dict[str, int]:
     return {}
 
 
-def parse_objset(text: str, source: str) -> tuple[str, dict[str, int]]:
-    """(dataset name, uint64 counters) of one objset-* kstat."""
-    dataset = ""
-    out: dict[str, int] = {}
+def parse_objset(text: str, source: str, pool: str) -> list[tuple[str, str, str, int]]:
+    """(zpool, dataset, kstat, value) of the uint64 counters of one objset-* kstat.  As
+    node_exporter, both names are "" for the counters before the ``dataset_name`` line."""
+    zpool = dataset = ""
+    out = []
     for parts in _rows(text, source):
         if parts[0] == "dataset_name":
-            dataset = parts[2]
+            zpool, dataset = pool, parts[2]
         elif parts[1] == _UINT64:
             _metric(parts[0], source)
-            out[parts[0]] = uint(parts[2], source)
-    return dataset, out
+            out.append((zpool, dataset, parts[0], uint(parts[2], source)))
+    return out
 
 
 def parse_state(text: str) -> str:
@@ -176,10 +177,8 @@ class ZfsCollector(Collector):
             for metric, value in parse_pool_io(text, path).items():
                 out.add(pool_spec(metric), value, pool)
         for path, text in snap.glob(f"{BASE}/*/objset-*"):
-            pool = _pool(path)
-            dataset, counters = parse_objset(text, path)
-            for metric, value in counters.items():
-                out.add(dataset_spec(metric), value, pool, dataset)
+            for zpool, dataset, kstat, value in parse_objset(text, path, _pool(path)):
+                out.add(dataset_spec(kstat), value, zpool, dataset)
         for path, text in snap.glob(f"{BASE}/*/state"):
             pool, state = _pool(path), parse_state(text)
             for name in POOL_STATES:
