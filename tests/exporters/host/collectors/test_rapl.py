@@ -54,3 +54,12 @@ def test_zone_index() -> None:
 @given(st.data())
 def test_mutated_tree_raises_only_parse_errors(data: st.DataObject) -> None:
     garbage_run(RAPL, data)
+
+
+def test_a_zone_name_is_sanitized_as_node_exporter_does() -> None:
+    files = tree_files(RAPL)
+    files[f"{CAP}/intel-rapl:1/name"] = "N/A (no PMA)\n"
+    out = collect(RAPL, files)
+    assert out.get(
+        "node_rapl_N_A_no_PMA__joules_total", {"index": "0", "path": f"{CAP}/intel-rapl:1"}
+    ) == (240422.366268)

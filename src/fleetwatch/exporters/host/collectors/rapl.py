@@ -20,7 +20,7 @@ from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
 POWERCAP = "/sys/class/powercap"
-_INVALID = re.compile(r"[^a-zA-Z0-9_]")
+_INVALID = re.compile(r"[^a-zA-Z0-9_]+")  # node_exporter collapses a run into one "_"
 KNOWN = ("package", "core", "uncore", "dram", "psys")
 
 
