@@ -68,7 +68,10 @@ def test_annotations_and_labels(builtin_rules: Path, inventory: Inventory, tmp_p
     _build(builtin_rules, inventory, tmp_path)
     data = yaml.safe_load((tmp_path / "rules" / "hosts.yml").read_text())
     alerts = {r["alert"]: r for g in data["groups"] for r in g["rules"] if "alert" in r}
-    assert len(alerts) == 11
+    assert len(alerts) == 13
+    for name in ("HostSystemdUnitFailed", "HostBondDegraded"):  # expr: alerts of the pack
+        assert "instance:maintenance:inventory" in alerts[name]["expr"]
+        assert "fw-server-detail" in alerts[name]["annotations"]["dashboard_url"]
     cpu = alerts["HostHighCpu"]
     assert cpu["labels"] == {"severity": "warning"}
     assert cpu["annotations"]["runbook_url"] == "https://runbooks.example.com/alerts/HostHighCpu"

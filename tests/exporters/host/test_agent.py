@@ -177,3 +177,23 @@ def test_a_file_cannot_forge_the_end_of_an_answer(tmp_path: Path) -> None:
     finally:
         session.close()
     assert snap.files[str(forged)] == forged.read_text() == snap2.files[str(forged)]
+
+
+STORAGE_TREE = Path(__file__).resolve().parents[2] / "fixtures" / "storage"
+
+
+@pytest.mark.parametrize("kind", ["perl", "sh"])
+def test_a_moved_tree_reads_alike_in_both_sessions(kind: Kind) -> None:
+    """The path options move every file pattern; the storage fixture tree (directories among
+    the patterns, symlink-free sysfs copies) reads the same as with the one-shot script."""
+    t = str(STORAGE_TREE)
+    plan = make_plan(select(), Options(procfs=f"{t}/proc", sysfs=f"{t}/sys", rootfs=t))
+    session = _Session(kind)
+    try:
+        snap = session.collect(plan)
+    finally:
+        session.close()
+    reference = {p: text for p, text in _one_shot(plan).files.items() if p.startswith(t)}
+    assert len(reference) > 250
+    assert reference[f"{t}/proc/spl/kstat/zfs"] == ""  # a directory: present and empty
+    assert {p: text for p, text in snap.files.items() if p.startswith(t)} == reference

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families, gauge
 from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
+from fleetwatch.exporters.host.paths import host_view
 from fleetwatch.exporters.host.snapshot import Snapshot
 from fleetwatch.exporters.module import ProbeResult
 
@@ -55,6 +56,7 @@ def run_collectors(
     """Run every collector over one snapshot.  With a ``memo`` (one per target, kept across
     probes), a collector whose ``inputs`` equal the last probe's gives that probe's outcome
     again without parsing."""
+    snap = host_view(snap, opts)
     out = Families()
     result = ProbeResult(out)
     for c in collectors:

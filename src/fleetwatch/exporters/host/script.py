@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.host.collectors.base import Collector, Options
+from fleetwatch.exporters.host.paths import to_host
 from fleetwatch.exporters.host.script_vars import ARCH_VAR
 from fleetwatch.exporters.host.snapshot import Snapshot
 
@@ -57,7 +58,8 @@ def make_plan(collectors: Iterable[Collector], opts: Options) -> Plan:
     files: list[str] = []
     commands: dict[str, str] = {}
     for c in collectors:
-        for pattern in c.files(opts):
+        for std_pattern in c.files(opts):
+            pattern = to_host(std_pattern, opts)
             if not _SAFE_PATH.match(pattern):
                 raise ValueError(f"collector {c.name}: unsafe file pattern {pattern!r}")
             if pattern not in files:

@@ -48,6 +48,21 @@ _MODULES = (
     "textfile",
     "selinux",
     "gpu",
+    # storage, network and hardware classes (issue 16)
+    "bcache",
+    "bonding",
+    "btrfs",
+    "fibrechannel",
+    "infiniband",
+    "ipvs",
+    "nfs",
+    "nfsd",
+    "nvme",
+    "rapl",
+    "tapestats",
+    "xfs",
+    "zfs",
+    "systemd",  # off by default, as in node_exporter
 )
 
 _cache: list[Collector] | None = None

@@ -33,8 +33,7 @@ def sysfs_value(text: str | None) -> str | None:
     return value or None
 
 
-def go_int(value: str, source: str) -> int:
-    """``strconv.ParseInt(value, 0, 64)``: decimal, 0x hex, 0o / leading-0 octal, 0b binary."""
+def _go_number(value: str, source: str) -> int:
     if not _GO_INT.fullmatch(value):
         raise ParseError(source, f"not an integer: {value[:40]!r}")
     body = value.lstrip("+-")
@@ -49,9 +48,23 @@ def go_int(value: str, source: str) -> int:
         n = int(body[1:], 8)
     else:
         n = int(body)
-    if value.startswith("-"):
-        n = -n
+    return -n if value.startswith("-") else n
+
+
+def go_int(value: str, source: str) -> int:
+    """``strconv.ParseInt(value, 0, 64)``: decimal, 0x hex, 0o / leading-0 octal, 0b binary."""
+    n = _go_number(value, source)
     if not -_INT64 <= n < _INT64:
+        raise ParseError(source, f"integer out of range: {value[:40]!r}")
+    return n
+
+
+def go_uint(value: str, source: str) -> int:
+    """``strconv.ParseUint(value, 0, 64)``: as go_int, unsigned (procfs's ValueParser.PUInt64)."""
+    if value[:1] in ("+", "-"):
+        raise ParseError(source, f"not an unsigned integer: {value[:40]!r}")
+    n = _go_number(value, source)
+    if n >= _UINT64:
         raise ParseError(source, f"integer out of range: {value[:40]!r}")
     return n
 

@@ -36,6 +36,8 @@ DEFAULT_NETSTAT_FIELDS = (
     r"|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$"
 )
 DEFAULT_VMSTAT_FIELDS = r"^(oom_kill|pgpg|pswp|pg.*fault).*"
+DEFAULT_SYSTEMD_UNIT_INCLUDE = r".+"
+DEFAULT_SYSTEMD_UNIT_EXCLUDE = r".+\.(automount|device|mount|scope|slice)"
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,21 @@ class Options:
     vmstat_fields: str = DEFAULT_VMSTAT_FIELDS
     netdev_device_exclude: str = ""
     textfile_directory: str = ""
+    #: node_exporter's --collector.systemd.unit-include / unit-exclude (anchored regexes)
+    systemd_unit_include: str = DEFAULT_SYSTEMD_UNIT_INCLUDE
+    systemd_unit_exclude: str = DEFAULT_SYSTEMD_UNIT_EXCLUDE
     #: seconds a network filesystem's statfs may take in one probe (node_exporter's
     #: --collector.filesystem.mount-timeout); a mount still stuck then is skipped until it
     #: answers.  Applies to the perl session; the sh one has no way to bound a syscall.
     mount_timeout: float = 5.0
+    #: node_exporter's --path.procfs / --path.sysfs / --path.rootfs / --path.udev.data: where
+    #: the watched system's /proc, /sys, / and udev database are (a host's mounted in a
+    #: container, a fixture tree).  They move the files the plan reads; the snippets and
+    #: syscalls (statfs, uname, clock, adjtimex) still see the kernel that runs them.
+    procfs: str = "/proc"
+    sysfs: str = "/sys"
+    rootfs: str = "/"
+    udev_data: str = "/run/udev/data"
 
 
 class NoData(Exception):
