@@ -9,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from fleetwatch.errors import ConfigError, ConfigErrors, FleetwatchError
-from fleetwatch.exporters.host import collectors
-from fleetwatch.exporters.host.collectors.base import DEFAULT_FS_TYPES_EXCLUDE, Options
 from fleetwatch.inventory import (
     Inventory,
     Resources,
@@ -20,6 +18,7 @@ from fleetwatch.inventory import (
     inventory_from_text,
     load_inventory,
 )
+from fleetwatch.inventory.collector_options import DEFAULT_FS_TYPES_EXCLUDE, Options
 
 Write = Callable[[str], Path]
 Load = Callable[[str], Inventory]
@@ -599,21 +598,23 @@ def test_anchors_and_merge_keys(load: Load) -> None:
 # --------------------------------------------------------------------------- collectors
 
 
-def test_unknown_collectors_skipped_while_registry_unavailable(
+def test_unknown_collectors_skipped_while_the_names_are_unavailable(
     load: Load, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken() -> list[str]:
-        raise ModuleNotFoundError("fleetwatch.exporters.host.collectors.cpu")
+    from fleetwatch.inventory import loader
 
-    monkeypatch.setattr(collectors, "collector_names", broken)
+    monkeypatch.setattr(loader, "_known_collectors", lambda: None)  # collectors.json missing
     inv = load(BASE + "        collectors: {enable: [whatever]}\n")
     assert inv.host("h").collectors_enable == ("whatever",)
 
 
-def test_collector_registry_is_consulted_lazily(
+def test_collector_names_come_from_the_data_file(
     fail: Fail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(collectors, "collector_names", lambda: ["only"])
+    from fleetwatch.inventory import loader
+
+    assert "cpu" in (loader._known_collectors() or [])  # exporters/host/collectors/*.json
+    monkeypatch.setattr(loader, "_known_collectors", lambda: ["only"])
     errors = fail(BASE + "        collectors: {disable: [cpu]}\n")
     assert [(e.line, e.message.split(": ", 1)[1]) for e in errors] == [
         (7, "unknown collector 'cpu' (deployments[0].hosts[0].collectors.disable[0])")

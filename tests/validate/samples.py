@@ -7,7 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-NODE_EXPORTER_FULL = Path("/work/shared/compat/node-exporter-full.json")
+#: shared/ lies beside the repository (a session's checkout and CI's fresh clone alike)
+NODE_EXPORTER_FULL = (
+    Path(__file__).resolve().parents[3] / "shared" / "compat" / "node-exporter-full.json"
+)
 DS = {"type": "prometheus", "uid": "${datasource}"}
 
 GOOD: dict[str, Any] = {

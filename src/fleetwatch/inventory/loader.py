@@ -28,7 +28,7 @@ from fleetwatch.config.inputs import read_input
 from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.inventory.collector_options import Options
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
     Defaults,
@@ -215,14 +215,17 @@ def module_params_schema(module: str) -> dict[str, Any] | None:
         return None
 
 
+@cache
 def _known_collectors() -> list[str] | None:
-    """Valid collector names, or None while the collector registry cannot be imported."""
+    """Valid collector names, read as data from ``exporters/host/collectors/collectors.json``
+    (name → enabled by default; a test keeps it equal to the registry), no exporter code
+    imported; None if the file is missing."""
+    path = resources.files("fleetwatch").joinpath("exporters", "host", "collectors")
     try:
-        from fleetwatch.exporters.host import collectors
-
-        return list(collectors.collector_names())
-    except ImportError:
+        data = json.loads(path.joinpath("collectors.json").read_text("utf-8"))
+    except FileNotFoundError:
         return None
+    return sorted(data) if isinstance(data, dict) else None
 
 
 class _Semantics:

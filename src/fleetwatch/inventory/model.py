@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fleetwatch.errors import ConfigError
-from fleetwatch.exporters.host.collectors.base import Options
+from fleetwatch.inventory.collector_options import Options
 
 KnownHosts = Literal["strict", "off"]
 #: what runs a host's collection session: perl where the host has it (fewer forks), or sh

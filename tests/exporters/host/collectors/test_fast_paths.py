@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.host.collectors import meminfo, netstat, vmstat
 from fleetwatch.exporters.host.collectors._sysfs import selected
-from fleetwatch.exporters.host.collectors.base import DEFAULT_NETSTAT_FIELDS, DEFAULT_VMSTAT_FIELDS
+from fleetwatch.inventory.collector_options import DEFAULT_NETSTAT_FIELDS, DEFAULT_VMSTAT_FIELDS
 
 FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 TEXTS = {
