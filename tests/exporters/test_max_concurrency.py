@@ -84,7 +84,7 @@ def test_the_command_line_option_reaches_the_ssh_module(
 ) -> None:
     seen: list[Exporter] = []
 
-    async def instead(exporter: Exporter, host: str, port: int) -> None:
+    async def instead(exporter: Exporter, host: str, port: int, web: object = None) -> None:
         seen.append(exporter)
 
     monkeypatch.setattr(server, "run_forever", instead)
