@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.arp import ArpCollector, parse_arp
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 ARP = (FIXTURES / "net/arp").read_text()
 HEADER = ARP.splitlines()[0]
 

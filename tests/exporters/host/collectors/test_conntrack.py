@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
@@ -11,7 +10,6 @@ from fleetwatch.exporters.host.collectors.conntrack import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 COUNT = "/proc/sys/net/netfilter/nf_conntrack_count"
 MAX = "/proc/sys/net/netfilter/nf_conntrack_max"
 STAT = "/proc/net/stat/nf_conntrack"

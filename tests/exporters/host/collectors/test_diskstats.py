@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
@@ -12,7 +11,6 @@ from fleetwatch.exporters.host.collectors.diskstats import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 DISKSTATS = (FIXTURES / "proc/diskstats").read_text()
 UDEV = (FIXTURES / "run/udev/data/b254:0").read_text()
 VDA = {"device": "vda"}

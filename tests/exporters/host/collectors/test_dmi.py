@@ -1,13 +1,10 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.dmi import DmiCollector
 from fleetwatch.exporters.host.snapshot import Snapshot
-
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 
 
 def dmi_files() -> dict[str, str]:

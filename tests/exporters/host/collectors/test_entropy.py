@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.entropy import EntropyCollector, parse_bits
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 AVAIL = "/proc/sys/kernel/random/entropy_avail"
 POOL = "/proc/sys/kernel/random/poolsize"
 FILES = {p: (FIXTURES / p.removeprefix("/proc/")).read_text() for p in (AVAIL, POOL)}

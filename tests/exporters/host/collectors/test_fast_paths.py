@@ -8,18 +8,16 @@ swapped, values changed, spacing changed) and compare results or errors.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.host.collectors import meminfo, netstat, vmstat
 from fleetwatch.exporters.host.collectors._sysfs import selected
 from fleetwatch.inventory.collector_options import DEFAULT_NETSTAT_FIELDS, DEFAULT_VMSTAT_FIELDS
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 TEXTS = {
     "netstat": (FIXTURES / "net" / "netstat").read_text(),
     "snmp": (FIXTURES / "net" / "snmp").read_text(),

@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
@@ -13,7 +12,6 @@ from fleetwatch.exporters.host.collectors.filesystem import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 MOUNTS = (FIXTURES / "proc/1/mounts").read_text()
 STATFS = (FIXTURES / "cmd/statfs.txt").read_text()
 GONE = "tmpfs /mnt/gone\\040away tmpfs rw,relatime 0 0\n"

@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.hwmon import (
@@ -12,7 +11,6 @@ from fleetwatch.exporters.host.collectors.hwmon import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 DEVICES = (FIXTURES / "cmd/hwmon_devices.txt").read_text()
 CORETEMP = "platform_coretemp_0"
 NCT = "platform_nct6775_656"

@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import NoData, Options
 from fleetwatch.exporters.host.collectors.mdadm import MdadmCollector, parse_mdstat
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 MDSTAT = (FIXTURES / "proc/mdstat").read_text()
 
 

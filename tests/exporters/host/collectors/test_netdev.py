@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.netdev import NetdevCollector, parse_netdev
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 NETDEV = (FIXTURES / "proc/net/dev").read_text()
 NOHANDLER = "/sys/class/net/eth0/statistics/rx_nohandler"
 

@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
@@ -12,7 +11,6 @@ from fleetwatch.exporters.host.collectors.sockstat import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 FILES = {f"/proc/net/{n}": (FIXTURES / "net" / n).read_text() for n in ("sockstat", "sockstat6")}
 
 

@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.softnet import SoftnetCollector, parse_softnet
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 SOFTNET = (FIXTURES / "net/softnet_stat").read_text()
 
 

@@ -1,5 +1,4 @@
-from pathlib import Path
-
+from fixture_paths import FIXTURES
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.textfile import (
@@ -9,7 +8,6 @@ from fleetwatch.exporters.host.collectors.textfile import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 GOOD = (FIXTURES / "textfile/good.prom").read_text()
 BAD = (FIXTURES / "textfile/bad.prom").read_text()
 DIR = "/var/lib/node_exporter"

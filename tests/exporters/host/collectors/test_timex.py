@@ -1,8 +1,8 @@
 import subprocess
-from pathlib import Path
 
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
@@ -15,7 +15,6 @@ from fleetwatch.exporters.host.collectors.timex import (
 )
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 TIMEX = (FIXTURES / "cmd/timex.txt").read_text()
 
 

@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import PROC as FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.udp_queues import UdpQueuesCollector, parse_udp
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures" / "proc"
 # real tables taken while a datagram of 100 (v4) and of 300 (v6) bytes sat unread
 FILES = {f"/proc/net/{n}": (FIXTURES / "net" / n).read_text() for n in ("udp", "udp6")}
 HEADER = FILES["/proc/net/udp"].splitlines()[0]

@@ -1,14 +1,12 @@
-from pathlib import Path
-
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.collectors.uname import UnameCollector
 from fleetwatch.exporters.host.snapshot import Snapshot
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 NAMES = ("ostype", "osrelease", "version", "hostname", "domainname")
 
 

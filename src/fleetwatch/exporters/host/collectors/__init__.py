@@ -12,7 +12,7 @@ from fleetwatch.exporters.host.collectors.base import Collector, Options
 __all__ = ["Collector", "Options", "all_collectors", "collector_names", "select"]
 
 _MODULES = (
-    # /proc based (helper group A)
+    # /proc based
     "cpu",
     "meminfo",
     "loadavg",
@@ -29,7 +29,7 @@ _MODULES = (
     "arp",
     "udp_queues",
     "schedstat",
-    # filesystems, devices, /sys, commands (helper group B)
+    # filesystems, devices, /sys, commands
     "filesystem",
     "diskstats",
     "netdev",

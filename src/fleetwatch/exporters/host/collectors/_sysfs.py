@@ -1,4 +1,4 @@
-"""Helpers shared by the /sys and command based collectors (group B).
+"""Helpers shared by the /sys and command based collectors.
 
 Values follow prometheus/procfs as node_exporter uses it: sysfs attributes are whitespace
 trimmed, integers are parsed like Go's ``strconv.ParseInt(s, 0, 64)`` (so ``0x1003`` is 4099),

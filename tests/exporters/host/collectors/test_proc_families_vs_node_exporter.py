@@ -1,4 +1,4 @@
-"""The /proc collectors of group A produce every family node_exporter 1.5 produces from the
+"""The /proc collectors produce every family node_exporter 1.5 produces from the
 same files on this machine, with node_exporter's type.
 
 The expected names are those of a real ``prometheus-node-exporter`` 1.5.0 scrape (default
@@ -280,7 +280,7 @@ def local_snapshot(collectors: list[Collector], opts: Options) -> Snapshot:
 
 @pytest.fixture(scope="module")
 def produced() -> dict[str, str]:
-    """Exposed sample name -> type, for all group A collectors over this machine's files."""
+    """Exposed sample name -> type, for all /proc collectors over this machine's files."""
     opts = Options()
     result = run_collectors(COLLECTORS, local_snapshot(COLLECTORS, opts), opts)
     assert result.errors == {}

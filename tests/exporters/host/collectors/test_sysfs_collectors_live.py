@@ -1,4 +1,5 @@
-"""Group B collectors through the real script on this machine: build_script, sh -c, parse."""
+"""The /sys, filesystem and command collectors through the real script on this machine:
+build_script, sh -c, parse."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from fixture_paths import FIXTURES
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Collector, Options
 from fleetwatch.exporters.host.collectors.cpufreq import CpufreqCollector
@@ -34,7 +36,6 @@ from fleetwatch.exporters.host.script import (
     wrap_for_login_shell,
 )
 
-FIXTURES = Path(__file__).parents[3] / "fixtures"
 HAS_PYTHON3 = shutil.which("python3") is not None
 
 
