@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-import re
 from pathlib import Path
 
 from hypothesis import strategies as st
@@ -15,6 +14,7 @@ from fleetwatch.errors import ParseError
 from fleetwatch.exporters.families import Families
 from fleetwatch.exporters.host.collectors.base import Collector, NoData, Options
 from fleetwatch.exporters.host.snapshot import Snapshot
+from mutations import mutated_text
 
 TREE = Path(__file__).resolve().parent / "fixtures" / "storage"
 
@@ -43,28 +43,10 @@ _TOKENS = st.sampled_from(
 )  # fmt: skip
 
 
-@st.composite
-def mutated(draw: st.DrawFn, text: str) -> str:
-    """``text`` truncated, with words replaced or inserted, lines dropped, or random."""
-    kind = draw(st.sampled_from(["keep", "truncate", "replace", "insert", "drop_lines", "random"]))
-    if kind == "keep":
-        return text
-    if kind == "random" or not text:
-        return draw(st.text(max_size=120))
-    if kind == "truncate":
-        return text[: draw(st.integers(0, len(text)))]
-    if kind == "drop_lines":
-        lines = text.splitlines(keepends=True)
-        keep = draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
-        return "".join(line for line, k in zip(lines, keep, strict=True) if k)
-    words = re.split(r"(\s+)", text)
-    for _ in range(draw(st.integers(1, 4))):
-        i = draw(st.integers(0, len(words) - 1))
-        if kind == "replace":
-            words[i] = draw(_TOKENS)
-        else:
-            words.insert(i, draw(_TOKENS))
-    return "".join(words)
+def mutated(text: str) -> st.SearchStrategy[str]:
+    """``text`` kept, truncated, with words replaced or inserted, lines dropped, or random."""
+    kinds = ("keep", "truncate", "replace", "insert", "drop_lines", "random")
+    return mutated_text(text, _TOKENS, kinds, random_size=120, edits=4)
 
 
 def garbage_run(collector: Collector, data: st.DataObject) -> None:

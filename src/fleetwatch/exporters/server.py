@@ -108,16 +108,11 @@ class Exporter:
             )
         return target, name
 
-    def timeout_cap(self, target: str) -> float:
-        """The longest probe ``target`` may get: its scrape interval (Prometheus' timeout
-        cannot exceed it), at most MAX_TIMEOUT; MAX_TIMEOUT for an unknown target."""
-        found = self.targets.get(target)
-        return found.scrape_interval_seconds if found is not None else MAX_TIMEOUT
-
     async def probe(self, target: str, module: str | None, timeout: float) -> ProbeResult:
         target, name = self.resolve(target, module)
         host = self.targets[target]
         mod = self.module(name)
+        # whatever was asked, at most the target's scrape interval (and MAX_TIMEOUT)
         timeout = min(timeout, max(MIN_TIMEOUT, min(host.scrape_interval_seconds, MAX_TIMEOUT)))
         skip = self.backoff.skip(target, name)
         if skip is not None:  # failing the same way again and again: not at full cost
@@ -209,7 +204,7 @@ class Exporter:
         if not target:
             return web.Response(status=400, text="missing 'target' parameter\n")
         header = request.headers.get("X-Prometheus-Scrape-Timeout-Seconds")
-        timeout = probe_timeout(header, self.timeout_cap(target))
+        timeout = probe_timeout(header)  # probe() caps it by the target's interval
         debug = request.query.get("debug", "").lower() in ("true", "1")
         t0 = time.perf_counter()
         try:

@@ -20,6 +20,7 @@ from fleetwatch.exporters.host.collectors import Collector, all_collectors
 from fleetwatch.exporters.host.collectors.base import Options
 from fleetwatch.exporters.host.runner import run_collectors
 from fleetwatch.exporters.host.snapshot import Snapshot
+from mutations import mutated_text
 
 OPTS = Options()
 COLLECTORS = all_collectors()
@@ -81,25 +82,8 @@ tokens = st.sampled_from(
 )
 
 
-@st.composite
-def mutated(draw: st.DrawFn, text: str) -> str:
-    kind = draw(st.sampled_from(["truncate", "replace", "insert", "random", "drop_lines"]))
-    if kind == "random" or not text:
-        return draw(st.text(max_size=200))
-    if kind == "truncate":
-        return text[: draw(st.integers(0, len(text)))]
-    if kind == "drop_lines":
-        lines = text.splitlines(keepends=True)
-        keep = draw(st.lists(st.booleans(), min_size=len(lines), max_size=len(lines)))
-        return "".join(line for line, k in zip(lines, keep, strict=True) if k)
-    words = re.split(r"(\s+)", text)
-    for _ in range(draw(st.integers(1, 6))):
-        i = draw(st.integers(0, len(words) - 1))
-        if kind == "replace":
-            words[i] = draw(tokens)
-        else:
-            words.insert(i, draw(tokens))
-    return "".join(words)
+def mutated(text: str) -> st.SearchStrategy[str]:
+    return mutated_text(text, tokens)
 
 
 @pytest.mark.parametrize("collector", COLLECTORS, ids=lambda c: c.name)
