@@ -26,12 +26,16 @@ def test_clean_exits_0(promtool: Promtool, dash: Path) -> None:
 
 def test_errors_exit_1_with_github_annotations(promtool: Promtool, dash: Path) -> None:
     data = good_dashboard()
-    data["panels"][1]["type"] = "graph"
+    data["panels"][1]["type"] = "graph"  # a warning
+    data["panels"][1]["targets"][0]["expr"] = "rate(node_load1[$__rate_interval])"  # an error
     write_json(dash, data)
     result = CliRunner().invoke(validate, [str(dash), "--format", "github"])
     assert result.exit_code == 1, result.output
-    assert result.output.startswith(f"::error file={dash},line=")
+    assert result.output.startswith(f"::warning file={dash},line=")
     assert "title=angular-panel::panel 2" in result.output
+    assert (
+        f"::error file={dash}," in result.output and "title=rate-of-gauge::panel 2" in result.output
+    )
 
 
 def test_junit_output_file(promtool: Promtool, dash: Path, tmp_path: Path) -> None:

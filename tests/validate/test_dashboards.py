@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from fleetwatch.catalog import known_series
+from fleetwatch.catalog import known_series, module_specs
 from fleetwatch.validate.dashboards import lint_dashboard, variable_promql
 from fleetwatch.validate.engine import check_queries
 from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.knowledge import Knowledge, own_types
 from fleetwatch.validate.promtool import Promtool
 from validate.samples import good_dashboard
 
@@ -20,7 +21,8 @@ Mutation = Callable[[dict[str, Any]], None]
 
 def lint(dash: Any, promtool: Promtool | None = None) -> list[Finding]:
     check = lint_dashboard("d.json", dash, json.dumps(dash, indent=2, sort_keys=True))
-    return check.findings + check_queries(check.queries, promtool, known_series())
+    know = Knowledge(known_series(), None, {}, own_types(module_specs()))
+    return check.findings + check_queries(check.queries, promtool, know, own={"d.json"})
 
 
 def panel(dash: dict[str, Any], pid: int) -> dict[str, Any]:
@@ -75,7 +77,7 @@ CASES: list[tuple[str, Mutation, str, str]] = [
      "hard-coded"),
     ("datasource-variable", _set("#3.targets.0.datasource", "Prometheus"), 'panel 3 "Load"',
      "hard-coded"),
-    ("datasource-variable", _set("#2.datasource", {"uid": "$DS_PROM"}), P2, "not a datasource"),
+    ("datasource-unknown", _set("#2.datasource", {"uid": "$DS_PROM"}), P2, "neither a variable"),
     ("datasource-variable", _set("templating.list.1.datasource", {"uid": "abc"}), 'variable "job"',
      "hard-coded"),
 ]  # fmt: skip
@@ -111,7 +113,7 @@ def test_datasource_variable_not_named_datasource_is_a_warning() -> None:
 QUERY_CASES = [
     ("promql-syntax", "sum(rate(node_load1[$__rate_interval])", "unclosed left parenthesis"),
     ("promql-syntax", "node_load1{job=$job}", "parse error"),
-    ("promql-syntax", 'node_load1{job="x"} > $undefined', "$undefined"),
+    ("variable-undefined", 'node_load1{job="x"} > $undefined', "$undefined"),
     ("unknown-metric", "node_no_such_metric_bytes", "node_no_such_metric_bytes"),
     ("rate-interval", "rate(node_cpu_seconds_total[5m])", "rate(...[5m])"),
     ("rate-interval", "irate(node_cpu_seconds_total[$__interval])", "irate(...[$__interval])"),

@@ -97,11 +97,11 @@ def test_folder_of_mixed_files(promtool: Promtool, tmp_path: Path) -> None:
     findings = validate([tmp_path], exceptions=None, promtool=promtool)
     got = [(Path(f.file).name, f.rule, f.severity) for f in findings]
     assert got == [
-        ("broken.json", "schema", "error"),
+        ("broken.json", "parse", "error"),
         ("broken.yml", "parse", "error"),
-        ("notes.txt", "unknown-file", "warning"),
-        ("other.yml", "unknown-file", "warning"),
-        ("b.json", "uid", "error"),
+        ("notes.txt", "skipped-file", "info"),
+        ("other.yml", "skipped-file", "info"),
+        ("b.json", "uid-duplicate", "error"),
     ]
 
 

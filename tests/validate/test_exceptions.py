@@ -14,7 +14,7 @@ OTHER = Finding("build/grafana/dashboards/node.json", "panel-units", "no unit", 
 def _load(tmp_path: Path, text: str) -> tuple[list[Finding], Path]:
     path = tmp_path / ".fleetwatch-exceptions.yaml"
     path.write_text(text)
-    exemptions, problems = load_exceptions(path)
+    exemptions, _, problems = load_exceptions(path)
     return apply_exceptions([UNITS, OTHER], exemptions, str(path)) + problems, path
 
 
@@ -74,6 +74,6 @@ def test_malformed_files(tmp_path: Path) -> None:
         findings, _ = _load(tmp_path, text)
         assert [f.rule for f in findings if "exception" in f.rule] == ["exceptions-file"], text
         assert any(expected in f.message for f in findings), findings
-    assert load_exceptions(tmp_path / "missing.yaml")[1][0].rule == "exceptions-file"
+    assert load_exceptions(tmp_path / "missing.yaml")[2][0].rule == "exceptions-file"
     findings, _ = _load(tmp_path, "")
     assert findings == [UNITS, OTHER]

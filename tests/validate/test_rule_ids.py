@@ -69,4 +69,5 @@ def test_list_rules_prints_each_id_with_its_meaning() -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert [line.split()[0] for line in lines] == list(all_rules())
-    assert any(re.match(r"panel-units +data panels set fieldConfig", line) for line in lines)
+    assert any(re.match(r"panel-units +style +data panels set fieldConfig", line) for line in lines)
+    assert any(re.match(r"angular-panel +warning +no Angular", line) for line in lines)

@@ -33,6 +33,28 @@ FORMATS = ("text", "json", "junit", "github")
     help="The amtool binary [default: $FLEETWATCH_AMTOOL, else PATH, else Docker].",
 )  # fmt: skip
 @click.option(
+    "--profile", type=click.Choice(["auto", "default", "strict"]), default="auto",
+    show_default=True,
+    help="House-style rules (--list-rules: style): strict = errors, default = info; auto = "
+    "strict on files `fleetwatch build` wrote, default on every other file.",
+)  # fmt: skip
+@click.option(
+    "--disable", "disabled", multiple=True, metavar="RULE", help="Switch RULE off (repeatable).",
+)  # fmt: skip
+@click.option(
+    "--severity", "levels", multiple=True, metavar="RULE=LEVEL",
+    help="Report RULE as error, warning, info or off (repeatable).",
+)  # fmt: skip
+@click.option(
+    "--catalog", "catalogs", multiple=True, type=click.Path(exists=True, dir_okay=False,
+    path_type=Path), metavar="FILE",
+    help="Your metrics: a catalog YAML (metrics: [{name, type, help}]) or a saved /metrics text.",
+)  # fmt: skip
+@click.option(
+    "--prometheus", "prometheus_url", metavar="URL",
+    help="Take metric names and types from a live Prometheus' API as well.",
+)  # fmt: skip
+@click.option(
     "--list-rules", is_flag=True, help="Print every rule id a finding can have, and exit.",
 )  # fmt: skip
 def validate(
@@ -42,20 +64,49 @@ def validate(
     exceptions: Path | None,
     promtool_path: str | None,
     amtool_path: str | None,
+    profile: str,
+    disabled: tuple[str, ...],
+    levels: tuple[str, ...],
+    catalogs: tuple[Path, ...],
+    prometheus_url: str | None,
     list_rules: bool,
 ) -> None:
     """Validate PATH... (default build/): dashboards, rule files, prometheus.yml,
     alertmanager.yml.
 
-    Exit status: 0 no errors (warnings allowed), 1 errors found, 5 promtool or amtool not
-    available (one line naming it and how to get it).
+    Exit status: 0 no errors (warnings allowed), 1 errors found, 2 bad options, 5 promtool or
+    amtool not available (one line naming it and how to get it).
     """
-    from fleetwatch.errors import ToolError
-    from fleetwatch.validate import DEFAULT_EXCEPTIONS_FILE, Amtool, Promtool, render, run
+    from fleetwatch.errors import FleetwatchError
+    from fleetwatch.validate import (
+        DEFAULT_EXCEPTIONS_FILE,
+        Amtool,
+        Promtool,
+        all_rules,
+        render,
+        run,
+    )
+    from fleetwatch.validate.policy import Policy, parse_level
 
     if list_rules:
         _print_rules()
         return
+    chosen: dict[str, str] = {}
+    known = all_rules()
+    for rule in disabled:
+        chosen[rule] = "off"
+    for text in levels:
+        try:
+            rule, level = parse_level(text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--severity") from None
+        chosen[rule] = level
+    unknown = sorted(set(chosen) - set(known))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown rule {unknown[0]!r} (fleetwatch validate --list-rules)", param_hint="RULE"
+        )
+    policy = Policy(profile, chosen)  # type: ignore[arg-type]
     from fleetwatch.layout import DEFAULT_BUILD_DIR
 
     targets = list(paths) or [Path(DEFAULT_BUILD_DIR)]
@@ -67,8 +118,11 @@ def validate(
     try:
         tool = Promtool.find(promtool_path) if promtool_path else None
         am = Amtool.find(amtool_path) if amtool_path else None
-        result = run(targets, exceptions=exceptions, promtool=tool, amtool=am)
-    except ToolError as exc:
+        result = run(
+            targets, exceptions=exceptions, promtool=tool, amtool=am, catalogs=list(catalogs),
+            prometheus_url=prometheus_url, policy=policy,
+        )  # fmt: skip
+    except FleetwatchError as exc:
         click.echo(f"fleetwatch: error: {exc}", err=True)
         sys.exit(exc.exit_code)
     report = render(result.findings, fmt, result.checked)
@@ -90,4 +144,5 @@ def _print_rules() -> None:
     rules = all_rules()
     width = max(map(len, rules))
     for rule, meaning in rules.items():
-        click.echo(f"{rule:<{width}}  {meaning}")
+        level = "style" if meaning.style else meaning.severity
+        click.echo(f"{rule:<{width}}  {level:<7}  {meaning.summary}")

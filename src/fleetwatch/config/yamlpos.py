@@ -196,6 +196,35 @@ def load_yaml(text: str, file: str) -> Document:
         loader.dispose()
 
 
+def load_yaml_all(text: str, file: str) -> list[Document]:
+    """Every document of a ``---`` separated stream (Kubernetes manifests), with lines."""
+    aliases = _check_text(text, file)
+    loader = _Loader(text)
+    docs: list[Document] = []
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+            except yaml.MarkedYAMLError as exc:
+                raise _syntax_error(exc, file) from None
+            if node is None:
+                continue
+            if aliases:
+                _check_graph(node, file)
+            lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
+            _Walker(loader, file, lines).walk(node, ())
+            try:
+                data = loader.construct_document(node)
+            except yaml.MarkedYAMLError as exc:
+                raise _syntax_error(exc, file) from None
+            docs.append(Document(data, lines))
+        return docs
+    finally:
+        loader.dispose()
+
+
 def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:
     mark = exc.problem_mark or exc.context_mark
     line = mark.line + 1 if mark is not None else None

@@ -6,19 +6,39 @@ Public API: ``validate`` / ``run`` (engine), ``Finding``, ``Promtool`` / ``Amtoo
 
 from __future__ import annotations
 
-from fleetwatch.validate import alert_lints, alertmanager, dashboards, engine, exceptions, rules
+from fleetwatch.validate import (
+    alert_lints,
+    alertmanager,
+    dashboards,
+    engine,
+    exceptions,
+    rule_checks,
+    rules,
+    semantics,
+    sources,
+)
 from fleetwatch.validate.engine import Result, run, validate
 from fleetwatch.validate.exceptions import DEFAULT_FILE as DEFAULT_EXCEPTIONS_FILE
-from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.findings import Finding, Rule
 from fleetwatch.validate.promtool import Amtool, Promtool
 from fleetwatch.validate.report import FORMATS, render
 
 #: the check modules, each declaring the rule ids it reports in its ``RULES``
-CHECKS = (engine, dashboards, rules, alert_lints, alertmanager, exceptions)
+CHECKS = (
+    sources,
+    engine,
+    dashboards,
+    semantics,
+    rules,
+    rule_checks,
+    alert_lints,
+    alertmanager,
+    exceptions,
+)
 
 
-def all_rules() -> dict[str, str]:
-    """Every rule id a check reports, with its one-line meaning (`validate --list-rules`)."""
+def all_rules() -> dict[str, Rule]:
+    """Every rule id a check reports, with its meaning and severity (`validate --list-rules`)."""
     return {rule: meaning for check in CHECKS for rule, meaning in check.RULES.items()}
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,23 +27,27 @@ from fleetwatch.config.writers import dump_yaml
 from fleetwatch.config.yamlpos import Document, load_data, load_yaml
 from fleetwatch.errors import ConfigError, ToolError, ToolUnavailable
 from fleetwatch.layout import PROMETHEUS_CONFIG, dashboards_dir
-from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.findings import Finding, Rule
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
 from fleetwatch.validate.rule_subset import RuleFiles, RuleId, horizon
 
-RULES: dict[str, str] = {
-    "alert-name": "alert names are CamelCase",
-    "alert-annotations": "alerts have summary, description, runbook_url and dashboard_url",
-    "alert-severity": "alerts have a severity label: critical, warning or info",
-    "alert-summary": "summary is a plain sentence without template",
-    "rate-window": "rate / irate / increase windows are at least 2x the scrape interval",
-    "dashboard-url": "dashboard_url points at a dashboard of the build",
-    "rule-test": "promtool test rules passes",
+RULES: dict[str, Rule] = {
+    "alert-name": Rule("alert names are CamelCase (acronyms allowed: KubeAPIDown)", style=True),
+    "alert-annotations": Rule(
+        "alerts have summary, description, runbook_url and dashboard_url", style=True
+    ),
+    "alert-severity": Rule("alerts have a severity label: critical, warning or info", style=True),
+    "alert-summary": Rule("summary is a plain sentence without template", style=True),
+    "rate-window": Rule(
+        "rate / irate / increase windows are at least 2x the scrape interval (where known)"
+    ),
+    "dashboard-url": Rule("dashboard_url points at a dashboard of the build"),
+    "rule-test": Rule("promtool test rules passes"),
 }
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
 SEVERITIES = ("critical", "warning", "info")
-CAMEL_CASE = re.compile(r"^[A-Z][a-z0-9]+(?:[A-Z0-9][A-Za-z0-9]*)*$")
+CAMEL_CASE = re.compile(r"^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 DEFAULT_SCRAPE_SECONDS = 60.0
 _UID = re.compile(r"/d/([A-Za-z0-9_-]+)")
@@ -114,24 +118,29 @@ def _fmt(seconds: float) -> str:
     return f"{seconds / 60:g}m" if seconds % 60 == 0 else f"{seconds:g}s"
 
 
-def lint_rule_file(path: Path, data: Any, build_dir: Path | None) -> list[Finding]:
-    """Alert-convention findings for one parsed rule file (see the module docstring)."""
+def lint_rule_file(
+    path: Path,
+    data: Any,
+    build_dir: Path | None,
+    line_of: Callable[[tuple[Any, ...]], int | None] | None = None,
+) -> list[Finding]:
+    """Alert-convention findings for one parsed rule file (see the module docstring).
+
+    The scrape interval is known for a build (its prometheus.yml): ``rate-window`` is checked
+    only then.  ``line_of`` gives lines of a part of a file (a PrometheusRule's spec)."""
     file = str(path)
-    doc = _doc(path)
-    minimum = 2 * scrape_seconds(build_dir)
+    doc = _doc(path) if line_of is None else None
+    lines = line_of or (lambda key: doc.line(key) if doc is not None else None)
+    minimum = 2 * scrape_seconds(build_dir) if build_dir is not None else 0.0
     uids = dashboard_uids(build_dir) if build_dir is not None else None
     out: list[Finding] = []
     for g, r, rule in _rules(data):
         name = rule.get("alert", rule.get("record"))
         where = f"group {g} rule {r}" + (f' "{name}"' if isinstance(name, str) else "")
-        line = doc.line(("groups", g, "rules", r)) if doc is not None else None
 
-        def add(
-            rule_id: str, msg: str, *key: str, where: str = where, at_rule: Any = (g, r, line)
-        ) -> None:
-            gi, ri, line = at_rule
-            at = doc.lines.get(("groups", gi, "rules", ri, *key)) if doc and key else None
-            out.append(Finding(file, rule_id, msg, location=where, line=at or line))
+        def add(rule_id: str, msg: str, *key: str, where: str = where, gr: Any = (g, r)) -> None:
+            line = lines(("groups", *gr[:1], "rules", *gr[1:], *key))
+            out.append(Finding(file, rule_id, msg, location=where, line=line))
 
         expr = rule.get("expr")
         if isinstance(expr, str):

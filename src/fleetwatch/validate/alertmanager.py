@@ -22,18 +22,23 @@ from typing import Any
 
 from fleetwatch.config.yamlpos import load_yaml
 from fleetwatch.errors import ConfigError, ConfigErrors
-from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.findings import Finding, Rule
 from fleetwatch.validate.promtool import Amtool
 
 SEVERITIES = ("critical", "warning", "info")
-RULES: dict[str, str] = {
-    "amtool-config": "`amtool check-config` accepts the Alertmanager config",
-    "severity-route": "every severity (critical, warning, info) has a route below the root",
-    "amtool-routes": "`amtool config routes test` routes each declared (severity, team / "
-    "deployment) pair to the receivers alerting.yaml names",
-    "alerting-config": "alerting.yaml itself is valid (schema, receivers, no inline secrets)",
-    "receiver-file": "the key / token / password files receivers name exist and are readable "
-    "here (warning)",
+RULES: dict[str, Rule] = {
+    "amtool-config": Rule("`amtool check-config` accepts the Alertmanager config"),
+    "severity-route": Rule(
+        "every severity (critical, warning, info) has a route below the root", style=True
+    ),
+    "amtool-routes": Rule(
+        "`amtool config routes test` routes each declared (severity, team / deployment) pair "
+        "to the receivers alerting.yaml names"
+    ),
+    "alerting-config": Rule("alerting.yaml itself is valid (schema, receivers, no inline secrets)"),
+    "receiver-file": Rule(
+        "the key / token / password files receivers name exist and are readable here", "warning"
+    ),
 }
 _MATCHER = re.compile(
     r'^\s*"?(?P<name>[A-Za-z_][A-Za-z0-9_]*)"?\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$'

@@ -17,24 +17,39 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any
 
-from fleetwatch.validate import promql
-from fleetwatch.validate.findings import Finding, Severity
+from fleetwatch.validate import promql, units
+from fleetwatch.validate.findings import Finding, Rule, Severity
 
-RULES: dict[str, str] = {
-    "schema": "the JSON has the structure of a Grafana dashboard",
-    "schema-version": "schemaVersion is at least 39 (Grafana 11)",
-    "uid": "the dashboard has a stable uid (1-40 of A-Z a-z 0-9 - _), unique among dashboards",
-    "angular-panel": "no Angular panel types (graph, singlestat, table-old...)",
-    "datasource-variable": "a `datasource` variable exists and panels use it, not a fixed uid",
-    "panel-title": "every panel has a title",
-    "panel-units": "data panels set fieldConfig.defaults.unit",
-    "panel-no-targets": "data panels have queries",
-    "panel-id-unique": "panel ids are unique",
-    "panel-overlap": "panels do not overlap and fit the 24-column grid",
-    "promql-syntax": "queries parse (promtool), after Grafana variables are substituted",
-    "unknown-metric": "queries use only metrics of the catalog or recording rules",
-    "rate-interval": "rate / irate / increase use [$__rate_interval]",
-    "counter-without-rate": "counters (_total) appear only under rate / irate / increase...",
+RULES: dict[str, Rule] = {
+    "schema": Rule("the JSON has the structure of a Grafana dashboard"),
+    "schema-version": Rule("schemaVersion is at least 39 (Grafana 11)", style=True),
+    "uid": Rule("the dashboard has a stable uid (1-40 of A-Z a-z 0-9 - _)", style=True),
+    "uid-duplicate": Rule("no two dashboards share a uid (provisioning keeps one of them)"),
+    "angular-panel": Rule("no Angular panel types (graph, singlestat, table-old...)", "warning"),
+    "datasource-variable": Rule(
+        "a `datasource` variable exists and panels use it, not a fixed uid", style=True
+    ),
+    "datasource-unknown": Rule(
+        "a datasource reference `${x}` names a variable or an `__inputs` entry of the file"
+    ),
+    "panel-title": Rule("every panel has a title", style=True),
+    "panel-units": Rule("data panels set fieldConfig.defaults.unit", style=True),
+    "unit-id": Rule("units are Grafana unit ids (else Grafana shows them as a suffix)", "warning"),
+    "panel-no-targets": Rule("data panels have queries", "warning"),
+    "panel-id-unique": Rule("panel ids are unique", "warning"),
+    "panel-overlap": Rule("panels do not overlap and fit the 24-column grid", "warning"),
+    "variable-undefined": Rule("every $variable a query uses is defined (or a Grafana macro)"),
+    "variable-query": Rule(
+        "variable queries are label_values / query_result / label_names / "
+        "metrics / a series selector, and parse"
+    ),
+    "promql-syntax": Rule("queries parse (promtool), after Grafana variables are substituted"),
+    "unknown-metric": Rule(
+        "queries use only metrics that exist: the catalogs of known exporters, recording rules, "
+        "the inventory (fleetwatch's own build: its modules)"
+    ),
+    "deprecated-metric": Rule("queries do not use metric names their exporter renamed", "warning"),
+    "rate-interval": Rule("rate / irate use [$__rate_interval], not a fixed range", "warning"),
 }
 MIN_SCHEMA_VERSION = 39
 ANGULAR = {
@@ -173,6 +188,13 @@ class _Linter:
             for v in self.variables
             if v.get("type") == "datasource"
         }
+        # an exported dashboard's inputs: `${DS_PROMETHEUS}` and constants filled in at import
+        self.inputs = {
+            _str(i.get("name")): _str(i.get("pluginId")) or _str(i.get("type"))
+            for i in _list(dash.get("__inputs"))
+            if isinstance(i, dict) and _str(i.get("name"))
+        }
+        self.names |= set(self.inputs)
 
     def add(self, rule: str, msg: str, where: Any = None, severity: Severity = "error") -> None:
         loc, line = "", None
@@ -249,7 +271,8 @@ class _Linter:
             self.add("datasource-variable", msg, severity="warning")
 
     def _datasource(self, ds: Any) -> tuple[str | None, str]:
-        """(problem or None, plugin type or "") of a datasource reference."""
+        """(problem or None, plugin type or "") of a datasource reference; a problem starting
+        with ``!`` is a reference to nothing (``datasource-unknown``)."""
         ref = ds if isinstance(ds, str) else _str(_obj(ds).get("uid"))
         kind = _str(_obj(ds).get("type"))
         if not ref or ref in BUILTIN_DATASOURCES:
@@ -258,9 +281,19 @@ class _Linter:
         if m is None:
             return f"hard-coded datasource {ref!r}: use the datasource variable", kind
         name = m[1] or m[2] or m[3]
+        if name in self.inputs:
+            return None, kind or ("prometheus" if "prometheus" in self.inputs[name] else "")
         if name not in self.ds_vars:
-            return f"datasource {ref} is not a datasource variable of this dashboard", kind
+            if name in self.names:
+                return None, kind  # a custom / constant variable holding the datasource name
+            return f"!datasource {ref} is neither a variable nor an __inputs entry", kind
         return None, kind or self.ds_vars[name]
+
+    def _ds_problem(self, problem: str, where: Any) -> None:
+        if problem.startswith("!"):
+            self.add("datasource-unknown", problem[1:], where)
+        else:
+            self.add("datasource-variable", problem, where)
 
     def _panel(self, panel: dict[str, Any]) -> None:
         ptype = _str(panel.get("type"))
@@ -271,6 +304,8 @@ class _Linter:
         if ptype != "row" and not _str(panel.get("title")).strip() and not library:
             self.add("panel-title", "panel has no title", panel)
         targets = [t for t in _list(panel.get("targets")) if isinstance(t, dict)]
+        if ptype == "row":
+            targets = []  # Grafana ignores a row's targets
         if ptype and ptype not in NO_QUERY_TYPES and not library and not targets:
             self.add("panel-no-targets", f"{ptype} panel has no queries", panel)
         defaults = _obj(_obj(panel.get("fieldConfig")).get("defaults"))
@@ -279,18 +314,33 @@ class _Linter:
             for o in _list(_obj(panel.get("fieldConfig")).get("overrides"))
             for p in _list(_obj(o).get("properties"))
         )
-        if ptype in UNIT_TYPES and targets and not _str(defaults.get("unit")) and not override_unit:
+        legacy = _str(panel.get("format")) or next(
+            (_str(_obj(a).get("format")) for a in _list(panel.get("yaxes"))), ""
+        )
+        unit = _str(defaults.get("unit"))
+        if ptype in UNIT_TYPES and targets and not unit and not override_unit and not legacy:
             self.add("panel-units", "no unit: set fieldConfig.defaults.unit", panel)
+        if unit and not units.is_unit(unit):
+            self.add(
+                "unit-id",
+                f"unit {unit!r} is not a Grafana unit id (shown as a suffix; "
+                f"custom units are written suffix:{unit})",
+                panel,
+            )
         problem, panel_kind = self._datasource(panel.get("datasource"))
         for target in targets:
             tproblem, kind = self._datasource(target.get("datasource"))
             problem = problem or tproblem
             kind = kind or panel_kind
             expr = target.get("expr")
-            if isinstance(expr, str) and kind in ("", "prometheus") and not target.get("hide"):
-                self._query(panel, f"query {_str(target.get('refId')) or '?'}", expr, True)
+            if not isinstance(expr, str) or not expr.strip():
+                continue  # Grafana runs no query for an empty one
+            if kind in ("", "prometheus") and not target.get("hide"):
+                ref = f"query {_str(target.get('refId')) or '?'}"
+                self._undefined(panel, expr, f"{ref}: ")
+                self._query(panel, ref, expr, True)
         if problem:
-            self.add("datasource-variable", problem, panel)
+            self._ds_problem(problem, panel)
 
     def _variable(self, var: dict[str, Any]) -> None:
         name = _str(var.get("name"))
@@ -298,12 +348,28 @@ class _Linter:
             return
         problem, kind = self._datasource(var.get("datasource"))
         if problem:
-            self.add("datasource-variable", problem, name)
+            self._ds_problem(problem, name)
         query = var.get("query")
         text = _str(_obj(query).get("query")) if isinstance(query, dict) else _str(query)
+        if kind not in ("", "prometheus"):
+            return
+        bad = variable_query_problem(text)
+        if bad is not None:
+            self.add("variable-query", bad, name)
+            return
+        self._undefined(name, text)
         expr = variable_promql(text)
-        if expr is not None and kind in ("", "prometheus"):
+        if expr is not None:
             self._query(name, "query", expr, False)
+
+    def _undefined(self, where: Any, text: str, ref: str = "") -> None:
+        for m in _VAR_REF.finditer(text):
+            name = m[1] or m[2] or m[3]
+            if name.startswith("__") or name.isdigit() or name in self.names:
+                continue
+            self.add(
+                "variable-undefined", f"{ref}${name} is not a variable of this dashboard", where
+            )
 
     def _query(self, where: Any, ref: str, raw: str, panel: bool) -> None:
         loc, line = "", None
@@ -312,7 +378,8 @@ class _Linter:
             line = self.lines.ids.get(pid) if isinstance(pid, int) else None
         else:
             loc, line = f"variable {json.dumps(where)}", self.lines.names.get(where)
-        expr = promql.substitute_grafana_variables(raw, self.names)
+        # an undefined variable is reported once (variable-undefined), not as a syntax error too
+        expr = promql.substitute_grafana_variables(raw)
         self.out.queries.append(Query(self.file, loc, line, ref, raw, expr, panel))
 
     def _overlaps(self, panels: list[dict[str, Any]]) -> None:
@@ -334,6 +401,40 @@ class _Linter:
                     break
                 if x2 < x + w and x < x2 + w2:
                     self.add("panel-overlap", f"overlaps {panel_location(panel)}", other)
+
+
+_FUNCS = ("label_values", "query_result", "label_names", "metrics")
+_LABEL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|\$\{?\w+\}?")
+
+
+def variable_query_problem(query: str) -> str | None:
+    """Why a Prometheus variable query is not one Grafana runs, or None."""
+    query = query.strip()
+    head = re.match(r"(\w+)\s*\(", query)
+    if head is None or head[1] not in _FUNCS:
+        return None
+    m = _VAR_QUERY.fullmatch(query)
+    if m is None:
+        return f"{head[1]}(...) is not closed: {query[:80]!r}"
+    func, args = m[1], m[2].strip()
+    if func == "query_result" and not args:
+        return "query_result() needs a query"
+    if func == "label_values":
+        parts = _split_last_comma(args)
+        label = (parts[1] if parts else args).strip()
+        if not _LABEL.fullmatch(label):
+            return f"label_values: {label!r} is not a label name (label_values(metric, label))"
+    return None
+
+
+def _split_last_comma(args: str) -> tuple[str, str] | None:
+    depth, comma = 0, -1
+    for tok in promql.tokenize(args):
+        depth += tok.text in "([{" and tok.kind == "punct"
+        depth -= tok.text in ")]}" and tok.kind == "punct"
+        if depth == 0 and tok.is_(","):
+            comma = tok.start
+    return (args[:comma], args[comma + 1 :]) if comma >= 0 else None
 
 
 def variable_promql(query: str) -> str | None:

@@ -8,7 +8,8 @@ for all rule files, once for the config and once for the PromQL of all dashboard
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,36 +17,30 @@ from typing import Any
 import yaml
 
 from fleetwatch import layout
-from fleetwatch.config.inputs import load_json, read_input
-from fleetwatch.config.yamlpos import YamlLimitError, load_data
-from fleetwatch.errors import ConfigError, ToolUnavailable
-from fleetwatch.validate import alert_lints, dashboards, promql, rules
+from fleetwatch.errors import ToolUnavailable
+from fleetwatch.validate import (
+    alert_lints,
+    dashboards,
+    promql,
+    rule_checks,
+    rules,
+    semantics,
+    sources,
+)
 from fleetwatch.validate.alertmanager import RULES as ALERTMANAGER_RULES
 from fleetwatch.validate.alertmanager import check_alertmanager
 from fleetwatch.validate.exceptions import RULES as EXCEPTION_RULES
 from fleetwatch.validate.exceptions import apply_exceptions, load_exceptions
-from fleetwatch.validate.findings import Finding, normalize
+from fleetwatch.validate.findings import Finding, Rule, normalize
+from fleetwatch.validate.knowledge import Knowledge, load_catalog, own_types
+from fleetwatch.validate.policy import Policy
 from fleetwatch.validate.promtool import Amtool, Promtool
+from fleetwatch.validate.sources import Item
 
 #: what the engine itself reports (the checks it runs declare theirs)
-RULES: dict[str, str] = {
-    "parse": "the file can be read and parsed",
-    "unknown-file": "(warning) a file that is none of the known kinds was skipped",
-    "promtool-config": "`promtool check config` accepts prometheus.yml (and its rule/sd files)",
+RULES: dict[str, Rule] = {
+    "promtool-config": Rule("`promtool check config` accepts prometheus.yml (and its files)"),
 }
-_DASHBOARD_KEYS = ("panels", "templating", "schemaVersion", "dashboard", "rows")
-
-
-@dataclass
-class Item:
-    path: Path
-    kind: str  # dashboard rules config alertmanager
-    data: Any = None
-    text: str = ""
-
-    @property
-    def file(self) -> str:
-        return str(self.path)
 
 
 @dataclass
@@ -56,39 +51,6 @@ class Result:
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.is_error]
-
-
-def _load(path: Path, kind: str | None) -> tuple[Item | None, list[Finding]]:
-    """Parse ``path``; ``kind`` None: decide from the content (unknown → a warning)."""
-    file = str(path)
-    try:
-        text = read_input(path)
-    except ConfigError as exc:
-        return None, [Finding(file, "parse", exc.detail, line=exc.line)]
-    if path.suffix == ".json":
-        try:
-            data = load_json(text, file)
-        except ConfigError as exc:
-            return None, [Finding(file, "schema", exc.detail, line=exc.line)]
-        if kind is None and isinstance(data, dict) and any(k in data for k in _DASHBOARD_KEYS):
-            kind = "dashboard"
-        elif kind is None and isinstance(data, list):
-            return None, []  # file_sd targets: promtool check config reads them
-    elif path.suffix in (".yml", ".yaml"):
-        try:
-            data = load_data(text, file)
-        except YamlLimitError as exc:
-            return None, [Finding(file, "parse", exc.detail, line=exc.line)]
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            return None, [Finding(file, "parse", f"invalid YAML: {exc}".splitlines()[0], line=line)]
-        if kind is None:
-            kind = _yaml_kind(data)
-    if kind is None:
-        msg = "not a dashboard, rule file, Prometheus or Alertmanager config: skipped"
-        return None, [Finding(file, "unknown-file", msg, severity="warning")]
-    return Item(path, kind, data, text), []
 
 
 def _build_prometheus(rule_file: Path) -> Path | None:
@@ -106,14 +68,14 @@ def _rule_tests(rule_file: Path) -> list[Path]:
     return [test] if test.is_file() else []
 
 
-def _yaml_kind(data: Any) -> str | None:
-    if rules.is_rule_file(data):
-        return "rules"
-    if isinstance(data, dict) and ("scrape_configs" in data or "rule_files" in data):
-        return None if "tests" in data else "config"  # promtool unit-test files are not configs
-    if isinstance(data, dict) and "route" in data and "receivers" in data:
-        return "alertmanager"
-    return None
+def _own_file(path: Path) -> bool:
+    """A file `fleetwatch build` wrote (found by the build's layout around it)."""
+    if path.suffix in (".yml", ".yaml") and _build_prometheus(path) is not None:
+        return path.parent.name == layout.RULES_DIR
+    for parent in path.parents:
+        if parent.name == layout.DASHBOARDS_DIR and parent.parent.name == layout.GRAFANA:
+            return layout.prometheus_config(parent.parent.parent).is_file()
+    return False
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[Item], list[Finding]]:
@@ -122,35 +84,34 @@ def discover(paths: Iterable[Path]) -> tuple[list[Item], list[Finding]]:
 
     seen: set[Path] = set()
 
-    def add(path: Path, kind: str | None) -> None:
+    def add(path: Path, kind: str | None, named: bool, own: bool) -> None:
         if path.resolve() in seen:
             return
         seen.add(path.resolve())
-        item, found = _load(path, kind)
-        findings.extend(found)
-        if item is not None:
-            items.append(item)
+        found, problems = sources.load(path, kind, named, own)
+        findings.extend(problems)
+        items.extend(found)
 
     for path in paths:
         if path.is_dir() and (
             layout.dashboards_dir(path).is_dir() or layout.prometheus_config(path).is_file()
         ):
             for dash in sorted(layout.dashboards_dir(path).rglob("*.json")):
-                add(dash, "dashboard")
+                add(dash, "dashboard", True, True)
             rule_dir = layout.rules_dir(path)
             for rule_file in sorted([*rule_dir.glob("*.yml"), *rule_dir.glob("*.yaml")]):
-                add(rule_file, "rules")
+                add(rule_file, "rules", True, True)
             for cfg, kind in ((layout.prometheus_config(path), "config"),
                               (layout.alertmanager_config(path), "alertmanager")):  # fmt: skip
                 if cfg.is_file():
-                    add(cfg, kind)
+                    add(cfg, kind, True, True)
         elif path.is_dir():
             for sub in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in sub.relative_to(path).parts)
                 if sub.is_file() and not hidden:
-                    add(sub, None)
+                    add(sub, None, False, _own_file(sub))
         elif path.is_file():
-            add(path, None)
+            add(path, None, True, _own_file(path))
         else:
             findings.append(Finding(str(path), "parse", "no such file or directory"))
     return items, findings
@@ -158,45 +119,45 @@ def discover(paths: Iterable[Path]) -> tuple[list[Item], list[Finding]]:
 
 def _is_rate_interval(range_text: str) -> bool:
     tokens = promql.tokenize(range_text)
-    return len(tokens) == 1 and promql.var_name(tokens[0].text) == "__rate_interval"
+    return len(tokens) == 1 and promql.var_name(tokens[0].text) in ("__rate_interval", "__range")
 
 
 def check_queries(
     queries: Sequence[dashboards.Query],
     tool: Promtool | None,
-    known: frozenset[str] | None,
-    counters: frozenset[str] = frozenset(),
+    know: Knowledge,
+    own: Collection[str] = (),
 ) -> list[Finding]:
-    """promql-syntax (one promtool run), unknown-metric, rate-interval, counter-without-rate."""
+    """promql-syntax (one promtool run), unknown-metric, rate-interval and the type-aware
+    checks of ``semantics`` on the queries of dashboards."""
     exprs = [q.expr for q in queries]
     errors = promql.check_syntax(exprs, tool) if tool is not None else [None] * len(exprs)
     out: list[Finding] = []
     for q, error in zip(queries, errors, strict=True):
 
-        def add(rule: str, msg: str, q: dashboards.Query = q) -> None:
-            out.append(Finding(q.file, rule, f"{q.ref}: {msg}", q.location, "error", q.line))
+        def add(rule: str, msg: str, q: dashboards.Query = q, severity: Any = "error") -> None:
+            out.append(Finding(q.file, rule, f"{q.ref}: {msg}", q.location, severity, q.line))
 
         if error is not None:
             shown = q.expr if len(q.expr) <= 160 else q.expr[:157] + "..."
             add("promql-syntax", f"{error} in {shown!r}")
             continue
         names = {n for n in promql.metric_names(q.expr) if promql.PLACEHOLDER_MARK not in n}
-        for name in sorted(names - known if known is not None else ()):
-            add("unknown-metric", f"{name} is not in the catalog (exporters, recording rules)")
+        for name in sorted(names):
+            problem = know.unknown(name, q.file in own)
+            if problem is not None:
+                add("unknown-metric", problem)
+            note = know.deprecated(name)
+            if note is not None:
+                add("deprecated-metric", note)
+        ctx = semantics.Context("panel" if q.panel else "variable", know.sample_type, know.recorded)
+        for rule, msg in semantics.check_expr(q.expr, ctx):
+            add(rule, msg)
         if not q.panel:
             continue
-        for func, rng in promql.range_arguments(q.raw, dashboards.RATE_FUNCTIONS):
+        for func, rng in promql.range_arguments(q.raw, ("rate", "irate")):
             if not _is_rate_interval(rng):
                 add("rate-interval", f"{func}(...[{rng}]): use [$__rate_interval]")
-        bare = {
-            s.name
-            for s in promql.selectors(q.expr)
-            if s.name
-            and (s.name.endswith("_total") or s.name in counters)
-            and not dashboards.COUNTER_OK.intersection(s.calls)
-        }
-        for name in sorted(bare):
-            add("counter-without-rate", f"counter {name} outside rate/irate/increase")
     return out
 
 
@@ -241,6 +202,9 @@ def run(
     promtool: Promtool | None = None,
     amtool: Amtool | None = None,
     catalog_extra: Iterable[str] = (),
+    catalogs: Sequence[Path] = (),
+    prometheus_url: str | None = None,
+    policy: Policy | None = None,
 ) -> Result:
     """``validate`` with the rules checked per file (for the JUnit report)."""
     from fleetwatch.catalog import known_series, module_specs
@@ -257,14 +221,37 @@ def run(
         needs_promtool,
         "alertmanager" in by_kind,
     )
+    own = {item.file for item in items if item.own}
 
     rule_items = by_kind.get("rules", [])
-    recorded = {n for item in rule_items for n in rules.recorded_names(item.data)}
-    if rule_items and promtool is not None:
-        findings += rules.check_rule_files([i.path for i in rule_items], promtool)
+    recorded: dict[str, semantics.Recorded] = {}
     for item in rule_items:
-        findings += alert_lints.lint_rule_file(item.path, item.data, _build_prometheus(item.path))
-    tests = sorted({t for item in rule_items for t in _rule_tests(item.path)})
+        for at in rule_checks.rules_of(item.file, item.data, item.line_of):
+            expr = at.rule.get("expr")
+            if at.rule.get("record") and isinstance(expr, str):
+                recorded[at.name] = semantics.Recorded(at.name, semantics.recorded_shape(expr))
+    known = known_series(set(recorded) | set(catalog_extra))
+    specs = module_specs()
+    know = Knowledge(known, load_catalog(catalogs, prometheus_url), recorded, own_types(specs))
+
+    with tempfile.TemporaryDirectory(prefix="fleetwatch-validate-") as tmp:
+        findings += _promtool_rules(rule_items, promtool, Path(tmp))
+    ctx = semantics.Context("alert", know.sample_type, recorded)
+    all_rules = [
+        at for item in rule_items for at in rule_checks.rules_of(item.file, item.data, item.line_of)
+    ]
+    findings += rule_checks.check_rules(all_rules, ctx)
+    for item in rule_items:
+        build = _build_prometheus(item.path) if item.standalone else None
+        findings += alert_lints.lint_rule_file(item.path, item.data, build, item.line_of)
+        for at in rule_checks.rules_of(item.file, item.data, item.line_of):
+            expr = at.rule.get("expr")
+            names = promql.metric_names(expr) if isinstance(expr, str) else set()
+            for name in sorted(names):
+                problem = know.unknown(name, item.own)
+                if problem is not None:
+                    findings.append(at.finding("unknown-metric", problem, "expr"))
+    tests = sorted({t for item in rule_items if item.standalone for t in _rule_tests(item.path)})
     if tests and promtool is not None:
         findings += alert_lints.run_rule_tests(tests, promtool)
     rule_files = {i.file for i in rule_items}
@@ -274,32 +261,99 @@ def run(
         findings += [f for f in found if f.file not in rule_files]  # reported once, above
     for item in by_kind.get("alertmanager", []):
         # the routing policy it came from, copied beside it by `fleetwatch build`
-        policy = item.path.parent / layout.ROUTING_POLICY
+        policy_file = item.path.parent / layout.ROUTING_POLICY
         assert amtool is not None
-        findings += check_alertmanager(item.path, policy if policy.is_file() else None, amtool)
+        found = check_alertmanager(
+            item.path, policy_file if policy_file.is_file() else None, amtool
+        )
+        findings += found
     for item in items:
-        checked[item.file] = {
-            "rules": [*rules.RULES, *alert_lints.RULES],
-            "config": ["promtool-config"],
-            "alertmanager": list(ALERTMANAGER_RULES),
-            "dashboard": list(dashboards.RULES),
-        }[item.kind]
+        checked.setdefault(item.file, [])
+        checked[item.file] = sorted(
+            {
+                *checked[item.file],
+                *{
+                    "rules": [
+                        *rules.RULES,
+                        *alert_lints.RULES,
+                        *rule_checks.RULES,
+                        *semantics.RULES,
+                    ],
+                    "config": ["promtool-config"],
+                    "alertmanager": list(ALERTMANAGER_RULES),
+                    "dashboard": [*dashboards.RULES, *semantics.RULES],
+                }[item.kind],
+            }
+        )
 
-    known = known_series(recorded | set(catalog_extra))
-    counters = frozenset(s.name for s in module_specs() if s.type == "counter")
     queries: list[dashboards.Query] = []
     uids: dict[str, str] = {}
     for item in by_kind.get("dashboard", []):
         check = dashboards.lint_dashboard(item.file, item.data, item.text)
-        findings += check.findings
-        queries += check.queries
+        findings += [_in_part(f, item) for f in check.findings]
+        queries += [_query_in_part(q, item) for q in check.queries]
         if check.uid is not None and uids.setdefault(check.uid, item.file) != item.file:
             msg = f"uid {check.uid!r} is also used by {uids[check.uid]}"
-            findings.append(Finding(item.file, "uid", msg))
-    findings += check_queries(queries, promtool, known, counters)
+            findings.append(Finding(item.file, "uid-duplicate", msg))
+    findings += check_queries(queries, promtool, know, own)
 
+    policy = policy or Policy()
     if exceptions is not None:
-        exemptions, problems = load_exceptions(exceptions)
+        exemptions, levels, problems = load_exceptions(exceptions, set(all_rule_ids()))
+        policy = Policy(policy.profile, {**levels, **policy.levels})
+        findings = policy.apply(findings, all_rule_ids(), own)
         findings = apply_exceptions(findings, exemptions, str(exceptions)) + problems
         checked[str(exceptions)] = list(EXCEPTION_RULES)
+    else:
+        findings = policy.apply(findings, all_rule_ids(), own)
     return Result(normalize(findings), checked)
+
+
+def all_rule_ids() -> dict[str, Rule]:
+    from fleetwatch.validate import all_rules
+
+    return all_rules()
+
+
+def _in_part(f: Finding, item: Item) -> Finding:
+    """A finding of one part of a file (a ConfigMap key): its line and location in the file."""
+    if not item.part and not item.line_offset:
+        return f
+    line = f.line + item.line_offset if f.line is not None else item.line_offset or None
+    loc = f"{item.part} {f.location}".strip()
+    return Finding(f.file, f.rule, f.message, loc, f.severity, line)
+
+
+def _query_in_part(q: dashboards.Query, item: Item) -> dashboards.Query:
+    if not item.part and not item.line_offset:
+        return q
+    line = q.line + item.line_offset if q.line is not None else item.line_offset or None
+    return dashboards.Query(q.file, f"{item.part} {q.location}".strip(), line, q.ref, q.raw,
+                            q.expr, q.panel)  # fmt: skip
+
+
+def _promtool_rules(items: Sequence[Item], promtool: Promtool | None, tmp: Path) -> list[Finding]:
+    """One `promtool check rules` for every rule source; parts of files (PrometheusRule,
+    ConfigMaps, streams) written out on their own, their findings mapped back."""
+    if not items or promtool is None:
+        return []
+    paths: list[Path] = []
+    back: dict[str, Item] = {}
+    for i, item in enumerate(items):
+        if item.standalone:
+            paths.append(item.path)
+            continue
+        out = tmp / f"part-{i}.yml"
+        out.write_text(yaml.safe_dump(item.data, sort_keys=False), encoding="utf-8")
+        paths.append(out)
+        back[str(out)] = item
+    found = rules.check_rule_files(paths, promtool)
+    mapped = []
+    for f in found:
+        part = back.get(f.file)
+        if part is None:
+            mapped.append(f)
+        else:
+            loc = f"{part.part} {f.location}".strip()
+            mapped.append(Finding(part.file, f.rule, f.message, loc, f.severity, part.line_of(())))
+    return mapped

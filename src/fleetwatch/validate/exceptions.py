@@ -10,7 +10,7 @@ that matched nothing is reported as a stale warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
@@ -19,13 +19,17 @@ from typing import Any
 import yaml
 
 from fleetwatch.config.yamlpos import load_data
-from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.findings import Finding, Rule
+from fleetwatch.validate.policy import levels_from_config
 
 DEFAULT_FILE = ".fleetwatch-exceptions.yaml"
-RULES: dict[str, str] = {
-    "exceptions-file": "the exceptions file is a list of {rule, file, location, reason}",
-    "exception-reason": "every exception gives a non-empty reason",
-    "exception-stale": "every exception still matches a finding",
+RULES: dict[str, Rule] = {
+    "exceptions-file": Rule(
+        "the exceptions file is a list of {rule, file, location, reason}, or a mapping with "
+        "`exceptions:` and `rules:` ({rule, severity | disable, reason})"
+    ),
+    "exception-reason": Rule("every exception and rule setting gives a non-empty reason"),
+    "exception-stale": Rule("every exception still matches a finding", "warning"),
 }
 
 
@@ -52,8 +56,22 @@ def _file_matches(file: str, pattern: str) -> bool:
     return fnmatchcase(file, pattern) or PurePosixPath(file).match(pattern)
 
 
-def load_exceptions(path: Path) -> tuple[list[Exemption], list[Finding]]:
-    """The valid exemptions of ``path`` and the findings about the file itself."""
+def load_exceptions(
+    path: Path, known_rules: Collection[str] = ()
+) -> tuple[list[Exemption], dict[str, str], list[Finding]]:
+    """The valid exemptions of ``path``, its rule levels (the ``rules:`` list of a mapping
+    file: ``{rule, severity | disable, reason}``) and the findings about the file itself."""
+    exemptions, levels, findings = [], {}, []  # type: ignore[var-annotated]
+    try:
+        exemptions, findings, levels = _load(path, known_rules)
+    except RecursionError:
+        findings = [Finding(str(path), "exceptions-file", "nested too deeply")]
+    return exemptions, levels, findings
+
+
+def _load(
+    path: Path, known_rules: Collection[str]
+) -> tuple[list[Exemption], list[Finding], dict[str, str]]:
     file = str(path)
 
     def bad(rule: str, message: str, line: int | None = None) -> Finding:
@@ -64,18 +82,27 @@ def load_exceptions(path: Path) -> tuple[list[Exemption], list[Finding]]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data: Any = load_data(text)
     except OSError as exc:
-        return [], [bad("exceptions-file", f"cannot read: {exc.strerror or exc}")]
+        return [], [bad("exceptions-file", f"cannot read: {exc.strerror or exc}")], {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        return [], [bad("exceptions-file", f"invalid YAML: {exc}".splitlines()[0], line)]
+        return [], [bad("exceptions-file", f"invalid YAML: {exc}".splitlines()[0], line)], {}
+    levels: dict[str, str] = {}
+    problems: list[Finding] = []
     if isinstance(data, dict):
+        rules_node = next((v for k, v in getattr(node, "value", []) if k.value == "rules"), None)
+        if "rules" in data:
+            rule_lines = [item.start_mark.line + 1 for item in getattr(rules_node, "value", [])]
+            levels, problems = levels_from_config(
+                data["rules"], file, known_rules,
+                lambda i: rule_lines[i] if i < len(rule_lines) else None,
+            )  # fmt: skip
         data = data.get("exceptions")
         node = next((v for k, v in getattr(node, "value", []) if k.value == "exceptions"), None)
     if data is None:
-        return [], []
+        return [], problems, levels
     if not isinstance(data, list):
-        return [], [bad("exceptions-file", "expected a list of exceptions")]
+        return [], [*problems, bad("exceptions-file", "expected a list of exceptions")], levels
     lines = [item.start_mark.line + 1 for item in getattr(node, "value", [])]
     exemptions: list[Exemption] = []
     findings: list[Finding] = []
@@ -97,7 +124,7 @@ def load_exceptions(path: Path) -> tuple[list[Exemption], list[Finding]]:
         location = entry.get("location")
         loc = location if isinstance(location, str) else ""
         exemptions.append(Exemption(entry["rule"], entry["file"], loc, reason.strip(), line))
-    return exemptions, findings
+    return exemptions, findings + problems, levels
 
 
 def apply_exceptions(

@@ -6,7 +6,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a rule id means: its one-line summary, its severity, and whether it is house style.
+
+    ``style`` rules are fleetwatch's own conventions: errors on fleetwatch's build (profile
+    ``strict``), ``info`` on files users bring (profile ``default``).  A finding made with
+    ``severity="warning"`` stays a warning where the rule's own severity is ``error``.
+    """
+
+    summary: str
+    severity: Severity = "error"
+    style: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fleetwatch.validate.findings import Finding
+from fleetwatch.validate.findings import Finding, Rule
 from fleetwatch.validate.promtool import Promtool
 
-RULES: dict[str, str] = {
-    "promtool-rules": "`promtool check rules` accepts the file",
+RULES: dict[str, Rule] = {
+    "promtool-rules": Rule("`promtool check rules` accepts the file"),
 }
 
 
