@@ -23,7 +23,7 @@ _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
 _LABEL_SETS = re.compile(r"\{[^}]*\}")
 _PROMQL_WORDS = {
     "sum", "avg", "min", "max", "count", "topk", "bottomk", "by", "without", "on", "ignoring",
-    "or", "and", "unless", "rate", "irate", "increase", "histogram_quantile", "vector",
+    "or", "and", "unless", "rate", "irate", "increase", "deriv", "histogram_quantile", "vector",
     "scalar", "le", "bool", "group_left", "group_right", "offset", "label_values",
 }  # fmt: skip
 

@@ -33,7 +33,7 @@ def test_text() -> None:
 
 def test_json() -> None:
     doc = json.loads(render(FINDINGS, "json", CHECKED))
-    assert doc["summary"] == {"errors": 2, "warnings": 1, "files_checked": 3}
+    assert doc["summary"] == {"errors": 2, "warnings": 1, "info": 0, "files_checked": 3}
     assert doc["findings"][0]["location"] == 'panel 2 "CPU, busy"'
     assert doc["findings"][0]["line"] == 12
 

@@ -159,7 +159,12 @@ def unwrap(data: Any) -> Any:
 
 
 def iter_panels(dash: dict[str, Any]) -> Iterator[tuple[dict[str, Any], int]]:
-    """(panel, group): every panel dict, rows' nested ones too; group 0 is the top level."""
+    """(panel, group): every panel dict, rows' nested ones too; group 0 is the top level.
+    Dashboards of schema < 16 keep their panels in ``rows[].panels`` (no grid): those too."""
+    for row in _list(dash.get("rows")):
+        for child in _list(_obj(row).get("panels")):
+            if isinstance(child, dict):
+                yield child, id(row)
     for panel in _list(dash.get("panels")):
         if isinstance(panel, dict):
             yield panel, 0

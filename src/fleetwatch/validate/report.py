@@ -19,11 +19,13 @@ Checked = Mapping[str, Sequence[str]]
 
 def summary(findings: Sequence[Finding], checked: Checked) -> str:
     errors = sum(f.is_error for f in findings)
-    warnings = len(findings) - errors
-    files = len({f.file for f in findings})
+    warnings = sum(f.severity == "warning" for f in findings)
+    infos = len(findings) - errors - warnings
+    files = len({f.file for f in findings if f.severity != "info"})
+    info = f"; {infos} info (--format json lists them)" if infos else ""
     return (
         f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-        f" in {files} file{'s' * (files != 1)} ({len(checked)} checked)"
+        f" in {files} file{'s' * (files != 1)} ({len(checked)} checked){info}"
     )
 
 
@@ -34,7 +36,10 @@ def text_line(f: Finding) -> str:
 
 
 def render_text(findings: Sequence[Finding], checked: Checked) -> str:
-    return "".join(text_line(f) + "\n" for f in findings) + summary(findings, checked) + "\n"
+    """Errors and warnings, one line each; info findings (house style on files users bring,
+    skipped files) only counted."""
+    shown = [f for f in findings if f.severity != "info"]
+    return "".join(text_line(f) + "\n" for f in shown) + summary(findings, checked) + "\n"
 
 
 def render_json(findings: Sequence[Finding], checked: Checked) -> str:
@@ -43,7 +48,8 @@ def render_json(findings: Sequence[Finding], checked: Checked) -> str:
         "findings": [asdict(f) for f in findings],
         "summary": {
             "errors": errors,
-            "warnings": len(findings) - errors,
+            "warnings": sum(f.severity == "warning" for f in findings),
+            "info": sum(f.severity == "info" for f in findings),
             "files_checked": len(checked),
         },
         "checked": {file: list(rules) for file, rules in checked.items()},
@@ -101,7 +107,8 @@ def github_line(f: Finding) -> str:
     if f.line:
         props.append(f"line={f.line}")
     props.append(f"title={_escape_prop(f.rule)}")
-    return f"::{f.severity} {','.join(props)}::{_escape_data(_one_line(f))}"
+    level = "notice" if f.severity == "info" else f.severity
+    return f"::{level} {','.join(props)}::{_escape_data(_one_line(f))}"
 
 
 def render_github(findings: Sequence[Finding], checked: Checked) -> str:
