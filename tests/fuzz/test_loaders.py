@@ -75,3 +75,75 @@ def test_any_bytes_decode_or_are_named(raw: bytes) -> None:
 def test_json_answers_any_text(text: str) -> None:
     with contextlib.suppress(ConfigError):
         load_json(text, "f.json")
+
+
+_K8S = ["apiVersion: v1\n", "kind: ConfigMap\n", "kind: PrometheusRule\n", "kind: List\n",
+        "data:\n", "  a.json: |\n", "    {\"panels\": [\n", "spec:\n", "  groups:\n", "items:\n",
+        "---\n", "groups:\n", "- name: g\n", "  rules:\n", "  - alert: A\n", "    expr: up\n",
+        "    annotations: {summary: '{{ $labels.x }}'}\n"]  # fmt: skip
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+@FUZZ
+@given(text=st.lists(st.sampled_from(_K8S) | _YAML, max_size=14).map("".join))
+def test_validate_reads_any_file_into_items_or_findings(
+    suffix: str, text: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    from fleetwatch.validate import sources
+
+    path = tmp_path_factory.mktemp("v") / f"f{suffix}"
+    path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    items, findings = sources.load(path, None, named=True)
+    assert items or findings  # a named file is never silently passed over
+    for f in findings:
+        assert f.file == str(path) and f.message
+
+
+_PROMQL = st.lists(
+    st.sampled_from(
+        [
+            "sum",
+            " by (a)",
+            "(",
+            ")",
+            "rate(",
+            "x_total",
+            "[5m]",
+            "up",
+            " == ",
+            " bool ",
+            "1",
+            "count(",
+            "histogram_quantile(0.9, ",
+            "x_bucket",
+            ",",
+            '{a=~"b"}',
+            " or ",
+            "vector(0)",
+            "absent(",
+            " offset 1h",
+            "topk(3, ",
+            " < ",
+            "label_replace(",
+            '"d"',
+            " / on(a) ",
+        ]
+    ),  # fmt: skip
+    max_size=16,
+).map("".join)
+
+
+@FUZZ
+@given(expr=_PROMQL)
+def test_semantic_checks_answer_any_expression(expr: str) -> None:
+    from fleetwatch.validate import rule_checks, semantics
+
+    assert all(
+        isinstance(r, str) for r, _ in semantics.check_expr(expr, semantics.Context("panel"))
+    )
+    rule = {"alert": "A", "expr": expr, "annotations": {"summary": "{{ $labels.a }}"}}
+    data = {"groups": [{"name": "g", "rules": [rule]}]}
+    found = rule_checks.check_rules(
+        rule_checks.rules_of("f.yml", data, lambda key: 1), semantics.Context("alert")
+    )
+    assert all(f.file == "f.yml" for f in found)

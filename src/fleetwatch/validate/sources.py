@@ -70,7 +70,7 @@ def load(
             data = load_json(text, file)
         except ConfigError as exc:
             return [], [Finding(file, "parse", exc.detail, line=exc.line)]
-        if isinstance(data, list) and kind is None:
+        if _is_file_sd(data) and kind is None:
             return [], []  # file_sd targets: promtool check config reads them
         docs = [Document(data, {(): 1})]
     else:
@@ -114,11 +114,18 @@ def _unknown(file: str, named: bool, what: str) -> Finding:
 
 def _is_known_other(docs: list[Document]) -> bool:
     """promtool unit-test files, file_sd YAML: read by the tools that use them."""
-    return all(
-        (isinstance(d.data, dict) and "tests" in d.data and "rule_files" in d.data)
-        or isinstance(d.data, list)
-        for d in docs
-        if d.data is not None
+    present = [d.data for d in docs if d.data is not None]
+    return bool(present) and all(
+        (isinstance(d, dict) and "tests" in d and "rule_files" in d) or _is_file_sd(d)
+        for d in present
+    )
+
+
+def _is_file_sd(data: Any) -> bool:
+    return (
+        isinstance(data, list)
+        and bool(data)
+        and all(isinstance(g, dict) and isinstance(g.get("targets"), list) for g in data)
     )
 
 
