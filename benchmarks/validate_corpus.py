@@ -22,7 +22,8 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--show", default="", help="print findings of these rules (comma list)")
     args = parser.parse_args()
-    files = sorted(p for p in args.folder.rglob("*") if p.is_file() and p.suffix != ".tsv")
+    suffixes = (".json", ".yml", ".yaml")
+    files = sorted(p for p in args.folder.rglob("*") if p.is_file() and p.suffix in suffixes)
     kwargs = {} if args.profile is None else {"profile": args.profile}
     failing = 0
     by_rule: Counter[tuple[str, str]] = Counter()

@@ -16,11 +16,12 @@ from typing import Any
 
 from fleetwatch.validate import promql_ast as ast
 from fleetwatch.validate import semantics
-from fleetwatch.validate.findings import Finding, Rule
+from fleetwatch.validate.findings import Finding, Rule, Severity
 
 RULES: dict[str, Rule] = {
     "template-label": Rule(
-        "labels used in alert templates ($labels.x) are in the expression's result"
+        "labels used in alert templates ($labels.x) are in the expression's result (an error "
+        "in labels: the alert's identity; a warning in annotations: an empty word in the text)"
     ),
     "value-in-labels": Rule("alert labels do not use $value (each new value would be a new alert)"),
     "alert-always-fires": Rule(
@@ -74,8 +75,8 @@ class RuleAt:
     def where(self) -> str:
         return f"group {self.group} rule {self.index}" + (f' "{self.name}"' if self.name else "")
 
-    def finding(self, rule: str, msg: str, *key: str) -> Finding:
-        return Finding(self.file, rule, msg, self.where, line=self.line(key))
+    def finding(self, rule: str, msg: str, *key: str, severity: Severity = "error") -> Finding:
+        return Finding(self.file, rule, msg, self.where, severity, self.line(key))
 
 
 def rules_of(
@@ -210,6 +211,7 @@ def _alert(at: RuleAt, root: Any, labels: dict[str, Any]) -> list[Finding]:
                             f"(it keeps {have})",
                             where,
                             str(key),
+                            severity="error" if where == "labels" else "warning",
                         )
                     )
             if where == "labels" and _VALUE.search(text):

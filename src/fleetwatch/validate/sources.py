@@ -136,7 +136,7 @@ def _classify(
     if (
         isinstance(data, dict)
         and (kind == "dashboard" or _is_dashboard(data))
-        and path.suffix == ".json"
+        and (path.suffix == ".json" or text.lstrip().startswith("{"))  # JSON saved as .yaml
     ):
         return [Item(path, "dashboard", data, text)], []
     if _is_rule_file(data) and (kind in (None, "rules")):
@@ -215,7 +215,7 @@ def _configmap(path: Path, data: dict[str, Any], doc: Document) -> tuple[list[It
         if not isinstance(value, str):
             continue
         part = f"ConfigMap {name} key {key}".replace("  ", " ")
-        if str(key).endswith(".json"):
+        if str(key).endswith(".json") or value.lstrip().startswith("{"):
             found, bad = _embedded(path, value, doc, ("data", key), part)
         elif str(key).endswith((".yml", ".yaml", ".rules")):
             found, bad = _embedded_rules(path, value, doc, ("data", key), part)
