@@ -39,7 +39,12 @@ def render_text(findings: Sequence[Finding], checked: Checked) -> str:
     """Errors and warnings, one line each; info findings (house style on files users bring,
     skipped files) only counted."""
     shown = [f for f in findings if f.severity != "info"]
-    return "".join(text_line(f) + "\n" for f in shown) + summary(findings, checked) + "\n"
+    skipped = sorted({f.file for f in findings if f.rule == "skipped-file"})
+    listed = (
+        f"skipped (none of the kinds validate reads): {', '.join(skipped)}\n" if skipped else ""
+    )
+    lines = "".join(text_line(f) + "\n" for f in shown)
+    return lines + listed + summary(findings, checked) + "\n"
 
 
 def render_json(findings: Sequence[Finding], checked: Checked) -> str:
