@@ -127,3 +127,18 @@ def test_a_configmap_finding_points_into_the_embedded_json(
     line = text.splitlines()[hits[0].line - 1]  # type: ignore[operator]
     assert '"id": 1' in line or "redis_up" in line or '"type": "stat"' in line, line
     assert hits[0].location.startswith("ConfigMap grafana-dashboard-redis key redis.json panel 1")
+
+
+def test_promtool_errors_of_a_prometheusrule_point_at_the_resource(
+    promtool: Promtool, tmp_path: Path
+) -> None:
+    text = (WORLD / "planted" / "planted-prometheusrule.yaml").read_text()
+    path = tmp_path / "pr.yaml"
+    path.write_text(
+        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n---\n"
+        + text.replace("> 10", "> > 10")
+    )
+    found = [f for f in _findings(path, promtool) if f.rule == "promtool-rules"]
+    assert len(found) == 1 and found[0].file == str(path)
+    assert found[0].location.startswith("PrometheusRule planted")
+    assert found[0].line == 10  # spec: of the second document
