@@ -69,3 +69,24 @@ def test_missing_promtool_exits_5(
     result = CliRunner().invoke(validate, [str(dash)])
     assert result.exit_code == 5
     assert "apt-get install prometheus" in result.output
+
+
+def test_severity_disable_and_profile_options(promtool: Promtool, tmp_path: Path) -> None:
+    data = good_dashboard()
+    data["panels"][1]["targets"][0]["expr"] = "rate(node_load1[$__rate_interval])"
+    del data["panels"][1]["fieldConfig"]["defaults"]["unit"]
+    path = write_json(tmp_path / "d.json", data)
+    run = CliRunner().invoke
+    assert run(validate, [str(path)]).exit_code == 1  # rate-of-gauge
+    lowered = run(validate, [str(path), "--severity", "rate-of-gauge=warning"])
+    assert lowered.exit_code == 0, lowered.output
+    assert "warning rate-of-gauge" in lowered.output
+    off = run(validate, [str(path), "--disable", "rate-of-gauge"])
+    assert off.exit_code == 0 and "rate-of-gauge" not in off.output
+    # the missing unit is house style: info on a file of someone else's, an error when strict
+    strict = run(validate, [str(path), "--disable", "rate-of-gauge", "--profile", "strict"])
+    assert strict.exit_code == 1 and "error panel-units" in strict.output
+    bad = run(validate, [str(path), "--severity", "no-such-rule=warning"])
+    assert bad.exit_code == 2 and "unknown rule 'no-such-rule'" in bad.output
+    worse = run(validate, [str(path), "--severity", "rate-of-gauge"])
+    assert worse.exit_code == 2 and "RULE=LEVEL" in worse.output
