@@ -35,6 +35,8 @@ PLANTED = [
     ("planted.rules.yml", 56, "alert-no-condition", "no condition"),
     ("planted.rules.yml", 63, "rate-over-aggregate", "already a rate"),
     ("planted.rules.yml", 67, "duplicate-rule", "same record"),
+    ("planted.rules.yml", 70, "histogram-quantile-input", "http_request_duration_seconds_sum"),
+    ("planted.rules.yml", 77, "template-label", "'instance'"),
     ("planted-dashboard.json", 13, "variable-query", "not a label name"),
     ("planted-dashboard.json", 25, "rate-of-gauge", "node_load1, a gauge"),
     ("planted-dashboard.json", 52, "counter-without-rate", "node_network_receive_bytes_total"),
@@ -142,3 +144,11 @@ def test_promtool_errors_of_a_prometheusrule_point_at_the_resource(
     assert len(found) == 1 and found[0].file == str(path)
     assert found[0].location.startswith("PrometheusRule planted")
     assert found[0].line == 10  # spec: of the second document
+
+
+def test_a_template_label_in_labels_is_an_error_in_annotations_a_warning(
+    promtool: Promtool,
+) -> None:
+    found = _findings(WORLD / "planted" / "planted.rules.yml", promtool)
+    severity = {f.line: f.severity for f in found if f.rule == "template-label"}
+    assert severity == {15: "warning", 77: "error"}

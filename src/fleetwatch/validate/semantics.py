@@ -29,6 +29,10 @@ RULES: dict[str, Rule] = {
     "histogram-quantile-le": Rule(
         "histogram_quantile's input keeps the `le` label (sum by (le, ...))"
     ),
+    "histogram-quantile-input": Rule(
+        "histogram_quantile reads `_bucket` series (or native histograms), not _sum / _count / "
+        "counters / gauges"
+    ),
     "regex-literal": Rule("a regex matcher without regex characters: use = or !=", "warning"),
     "regex-anchored": Rule(
         "regex matchers are anchored by Prometheus: ^ and $ are redundant", "warning"
@@ -101,7 +105,9 @@ def check_expr(expr: str, ctx: Context) -> list[tuple[str, str]]:
         k = ast.kind(node)
         if k == "VectorSelector":
             out += _selector(node, visit, ctx, shifted)
-        elif k == "Call" and ast.func_name(node) == "histogram_quantile" and len(node.args) > 1:
+        if k == "Call" and ast.func_name(node) == "histogram_quantile" and len(node.args) > 1:
+            out += _quantile_input(node.args[1], ctx)
+        if k == "Call" and ast.func_name(node) == "histogram_quantile" and len(node.args) > 1:
             labels = ast.output_labels(node.args[1])
             arg = ast.strip_parens(node.args[1])
             if not labels.may_have("le") and ast.kind(arg) != "VectorSelector":
@@ -187,4 +193,23 @@ def _selector(
                 f"rate() or increase() (a raw counter resets on every restart)",
             )
         )
+    return out
+
+
+def _quantile_input(arg: Any, ctx: Context) -> list[tuple[str, str]]:
+    """histogram_quantile over series that are not buckets: ``x_sum``, a counter, a gauge."""
+    out = []
+    for visit in ast.selectors(arg):
+        name = ast.selector_name(visit.node)
+        if name is None or name.endswith("_bucket") or name in ctx.recorded:
+            continue
+        kind = ctx.sample_type(name)
+        if name.endswith(("_sum", "_count", "_total")) or kind in ("counter", "gauge"):
+            out.append(
+                (
+                    "histogram-quantile-input",
+                    f"histogram_quantile over {name}: it reads the `_bucket` series of a "
+                    f"histogram (with their `le` label)",
+                )
+            )
     return out
