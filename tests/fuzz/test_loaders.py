@@ -128,7 +128,7 @@ _PROMQL = st.lists(
             '"d"',
             " / on(a) ",
         ]
-    ),  # fmt: skip
+    ),
     max_size=16,
 ).map("".join)
 
