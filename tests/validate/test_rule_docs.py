@@ -5,8 +5,8 @@ A page's Bad and Fixed examples are fenced blocks whose info string says how to 
 panel query, wrapped in a clean modern dashboard), ``promql alert`` (one alert expression,
 wrapped in a clean alert); a trailing ``build`` puts the file in a minimal ``fleetwatch build``
 tree (closed-world catalog, known scrape interval).  ``text`` blocks are not run.  Each Bad
-example must be reported with the page's rule under ``--profile strict``; each Fixed example
-must be clean.
+example must be reported with the page's rule (and no other) under ``--profile strict``; each
+Fixed example must be clean.
 """
 
 from __future__ import annotations
@@ -103,8 +103,9 @@ def test_page_shape(rule: str) -> None:
 
 def test_index_lists_every_rule() -> None:
     index = (DOCS / "README.md").read_text(encoding="utf-8")
-    for rule in all_rules():
-        assert f"[{rule}](rules/{rule}.md)" in index, rule
+    for rule, meaning in all_rules().items():
+        level = "style" if meaning.style else meaning.severity
+        assert f"| [{rule}](rules/{rule}.md) | {level} |" in index, rule
 
 
 def _panel_dashboard(expr: str) -> dict[str, object]:
@@ -112,7 +113,9 @@ def _panel_dashboard(expr: str) -> dict[str, object]:
         "uid": PANEL_UID,
         "title": "Rule example",
         "schemaVersion": 39,
-        "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+        "templating": {
+            "list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]
+        },
         "panels": [
             {
                 "id": 1,
@@ -180,7 +183,8 @@ def test_example(example: Example, tmp_path: Path, promtool: Promtool) -> None:
     findings = findings_of(example, tmp_path, promtool)
     shown = [(f.rule, f.message) for f in findings]
     if example.kind == "bad":
-        assert example.rule in {f.rule for f in findings}, shown
+        # the example shows this rule and nothing else
+        assert {f.rule for f in findings} == {example.rule}, shown
     else:
         assert shown == []
 
