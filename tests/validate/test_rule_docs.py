@@ -3,8 +3,10 @@
 A page's Bad and Fixed examples are fenced blocks whose info string says how to run them:
 ``yaml rules`` (a whole rule file), ``json dashboard`` (a whole dashboard), ``promql panel`` (one
 panel query, wrapped in a clean modern dashboard), ``promql alert`` (one alert expression,
-wrapped in a clean alert); a trailing ``build`` puts the file in a minimal ``fleetwatch build``
-tree (closed-world catalog, known scrape interval).  ``text`` blocks are not run.  Each Bad
+wrapped in a clean alert), ``yaml prometheus`` / ``yaml alertmanager`` (a whole config, checked by
+promtool / amtool), ``yaml exceptions`` (an exceptions file, applied to a run over a clean
+dashboard); a trailing ``build`` puts the file in a minimal ``fleetwatch build`` tree
+(closed-world catalog, known scrape interval).  ``text`` blocks are not run.  Each Bad
 example must be reported with the page's rule (and no other) under ``--profile strict``; each
 Fixed example must be clean.
 """
@@ -23,12 +25,28 @@ from fleetwatch.validate import all_rules
 from fleetwatch.validate.engine import run
 from fleetwatch.validate.findings import Finding
 from fleetwatch.validate.policy import Policy
-from fleetwatch.validate.promtool import Promtool
+from fleetwatch.validate.promtool import Amtool, Promtool
+from servers import require
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "validate"
 PAGES = DOCS / "rules"
 SECTIONS = ("## What it catches", "## Why", "## Bad", "## Fixed", "## Turning it off")
-RUNNABLE = {("yaml", "rules"), ("json", "dashboard"), ("promql", "panel"), ("promql", "alert")}
+RUNNABLE = {
+    ("yaml", "rules"),
+    ("json", "dashboard"),
+    ("promql", "panel"),
+    ("promql", "alert"),
+    ("yaml", "prometheus"),
+    ("yaml", "alertmanager"),
+    ("yaml", "exceptions"),
+}
+#: the file name each whole-file kind is written to
+FILE_NAMES = {
+    "rules": "example.yml",
+    "dashboard": "example.json",
+    "prometheus": "prometheus.yml",
+    "alertmanager": "alertmanager.yml",
+}
 _FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```\s*$", re.M | re.S)
 _SECTION = re.compile(r"^## .*$", re.M)
 
@@ -148,14 +166,15 @@ def _alert_file(expr: str) -> str:
 
 def write_example(e: Example, tmp: Path) -> Path:
     """The file the example becomes (in a minimal build tree for ``build`` examples)."""
-    lang, what = e.info[:2]
+    what = e.info[1]
     body = e.body.strip()
     if what == "panel":
-        text, suffix = json.dumps(_panel_dashboard(body), indent=2), ".json"
+        text, name = json.dumps(_panel_dashboard(body), indent=2), FILE_NAMES["dashboard"]
     elif what == "alert":
-        text, suffix = _alert_file(body), ".yml"
+        text, name = _alert_file(body), FILE_NAMES["rules"]
     else:
-        text, suffix = e.body, ".json" if lang == "json" else ".yml"
+        text, name = e.body, FILE_NAMES[what]
+    suffix = Path(name).suffix
     folder = tmp
     if "build" in e.info[2:]:
         build = tmp / "build"
@@ -168,14 +187,25 @@ def write_example(e: Example, tmp: Path) -> Path:
             json.dumps(_panel_dashboard("node_load1")), encoding="utf-8"
         )
         folder = build / ("grafana/dashboards" if suffix == ".json" else "prometheus/rules")
-    path = folder / f"example{suffix}"
+    path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def findings_of(e: Example, tmp: Path, promtool: Promtool) -> list[Finding]:
+    strict = Policy("strict")
+    if e.info[1] == "exceptions":
+        exceptions = tmp / ".fleetwatch-exceptions.yaml"
+        exceptions.write_text(e.body, encoding="utf-8")
+        clean = Example(e.rule, e.kind, e.index, ("promql", "panel"), "node_load1")
+        paths = [write_example(clean, tmp)]
+        return run(paths, exceptions=exceptions, promtool=promtool, policy=strict).findings
+    amtool = None
+    if e.info[1] == "alertmanager":
+        require("amtool")
+        amtool = Amtool.find()
     path = write_example(e, tmp)
-    return run([path], promtool=promtool, policy=Policy("strict")).findings
+    return run([path], promtool=promtool, amtool=amtool, policy=strict).findings
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
