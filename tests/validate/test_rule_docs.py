@@ -224,4 +224,4 @@ def test_the_examples_are_run() -> None:
     runnable = {e.rule for e in EXAMPLES if e.kind == "bad"} & {
         e.rule for e in EXAMPLES if e.kind == "fixed"
     }
-    assert len(runnable) >= 35
+    assert len(runnable) >= 46
