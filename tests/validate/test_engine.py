@@ -141,15 +141,12 @@ def test_node_exporter_full(promtool: Promtool) -> None:
     findings = validate([NODE_EXPORTER_FULL], exceptions=None, promtool=promtool)
     counts = Counter(f"{f.rule} ({f.severity})" for f in findings)
     print("node-exporter-full.json:", dict(sorted(counts.items())))
-    rules = {f.rule for f in findings}
-    # a clean, modern dashboard: its queries parse, use $__rate_interval and rate() counters
-    assert not rules & {"schema", "promql-syntax", "rate-interval", "counter-without-rate"}
-    assert not rules & {"angular-panel", "panel-overlap", "panel-id-unique", "uid"}
-    assert rules <= {"unknown-metric", "datasource-variable"}
-    ds = [f for f in findings if f.rule == "datasource-variable"]
-    assert [f.severity for f in ds] == ["warning"]  # named ds_prometheus, not datasource
-    unknown = [f for f in findings if f.rule == "unknown-metric"]
-    assert all(f.location.startswith("panel ") and f.line for f in unknown)
+    # a sound community dashboard: no error; its literal regexes (device!~"rootfs") are the one
+    # redundancy worth a warning; its datasource variable's name is house style (info)
+    assert not [f for f in findings if f.is_error]
+    assert {f.rule for f in findings if f.severity == "warning"} <= {"regex-literal"}
+    assert {f.rule for f in findings if f.severity == "info"} <= {"datasource-variable"}
+    assert all(f.location.startswith("panel ") and f.line for f in findings if f.severity != "info")
 
 
 def test_missing_path_is_a_finding(promtool: Promtool, tmp_path: Path) -> None:
