@@ -28,6 +28,7 @@ KNOWN_REASONS = (
     "dns",
     "network",
     "bad_output",
+    "plan_rejected",
     "internal",
 )
 #: what most failures of a service module are (``ServiceDown`` reasons), counted from the start
