@@ -136,3 +136,22 @@ async def test_forwarding_is_refused(sshd: Sshd, restricted: tuple[Inventory, Pa
         r"authorized_keys:\d+: key options: (.*?)\r?$", forwarded.stderr.decode(), re.M
     )
     assert granted and all(g.split() == ["command"] for g in granted), granted
+
+
+async def test_a_rejected_plan_is_a_503_and_counted(restricted: tuple[Inventory, Path]) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from fleetwatch.exporters.server import Exporter
+
+    inv, _ = restricted
+    exporter = Exporter(inv)
+    async with TestClient(TestServer(exporter.app())) as client:
+        ok = await client.get("/probe", params={"target": "r"})
+        assert ok.status == 200
+        refused = await client.get("/probe", params={"target": "other"})
+        body = await refused.text()
+        metrics = await (await client.get("/metrics")).text()
+        await exporter.close()
+    assert refused.status == 503 and "plan_rejected" in body
+    line = 'fleetwatch_probe_errors_total{module="ssh",reason="plan_rejected"} 1.0'
+    assert line in metrics.splitlines()
