@@ -42,6 +42,7 @@ def _register() -> None:
         exporter_cmds,
         inbox_cmds,
         inventory_cmds,
+        ssh_cmds,
         stack_cmds,
         validate_cmds,
     )
@@ -58,6 +59,7 @@ def _register() -> None:
     cli.add_command(alert_cmds.ack)
     cli.add_command(alert_cmds.unack)
     cli.add_command(inbox_cmds.notifications)
+    cli.add_command(ssh_cmds.ssh)
 
 
 _register()

@@ -156,7 +156,8 @@ class Exporter:
         else:
             self.metrics.probes.labels(name, "success").inc()
         for source in result.errors:
-            self.metrics.collector_errors.labels(name, source).inc()
+            # target: an inventory name (resolve() refused any other), so bounded
+            self.metrics.collector_errors.labels(name, target, source).inc()
         return result
 
     def _internal(self, target: str, name: str, exc: BaseException) -> ProbeError:

@@ -606,4 +606,5 @@ class _Builder:
                 parse_duration(timeout) if isinstance(timeout, str) else float(timeout)
             ),
             interpreter=cast(Interpreter, raw.get("interpreter", "auto")),
+            restricted=bool(raw.get("restricted", False)),
         )

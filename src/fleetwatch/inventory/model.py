@@ -87,6 +87,8 @@ class SSHSettings:
     known_hosts_file: str | None = None
     connect_timeout_seconds: float = 5.0
     interpreter: Interpreter = "auto"
+    #: the host's authorized_keys entry forces the restricted agent (fleetwatch ssh restrict)
+    restricted: bool = False
 
     def warnings(self) -> list[str]:
         """What weakens this host's SSH security (told at check and at the first connect)."""
