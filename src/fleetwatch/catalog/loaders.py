@@ -20,10 +20,12 @@ _KEYS = {"name", "type", "help", "labels", "deprecated"}
 
 
 def load_catalog(path: Path | str) -> Catalog:
-    """A user catalog; YAML when it parses as a mapping with ``metrics``, else exposition text."""
+    """A user catalog: ``.yaml`` / ``.yml`` / ``.json`` files and texts that start like YAML
+    are YAML ``{metrics: [...]}``, other files a saved ``/metrics`` page."""
     file = str(path)
     text = read_input(path, "catalog file", MAX_BYTES)
-    if _looks_like_exposition(text):
+    suffix = Path(file).suffix.lower()
+    if suffix not in (".yaml", ".yml", ".json") and _looks_like_exposition(text):
         return parse_families(text, file, source=Path(file).name)
     doc = load_yaml(text, file)
     return catalog_from_yaml(doc, file)
@@ -39,7 +41,7 @@ def _looks_like_exposition(text: str) -> bool:
             return True
         if s.startswith("#"):
             continue
-        return not (s == "---" or s.startswith("{") or _YAML_KEY.match(s))
+        return not (s == "---" or s.startswith(("{", "- ")) or _YAML_KEY.match(s))
     return False
 
 

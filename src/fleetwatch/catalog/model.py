@@ -13,7 +13,7 @@ import difflib
 import fnmatch
 import heapq
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -123,19 +123,29 @@ class Catalog:
         exact = self.metrics.get(sample)
         if exact is not None:
             return exact, ""
-        for suffix, types in _SUFFIXES:
-            if sample.endswith(suffix):
-                base = self.metrics.get(sample[: -len(suffix)])
-                if base is not None and base.type in types:
-                    return base, suffix
+        found = self._parts(sample, self.metrics.get)
+        if found is not None:
+            return found
         glob = self._family(sample)
         if glob is not None:
             return glob, ""
+        return self._parts(sample, self._family)
+
+    @staticmethod
+    def _parts(
+        sample: str, get: Callable[[str], Metric | None]
+    ) -> tuple[Metric, str] | None:
         for suffix, types in _SUFFIXES:
-            if sample.endswith(suffix):
-                base = self._family(sample[: -len(suffix)])
-                if base is not None and base.type in types:
-                    return base, suffix
+            if not sample.endswith(suffix) or len(sample) == len(suffix):
+                continue
+            stem = sample[: -len(suffix)]
+            if suffix == "_total" and stem.endswith("_total"):
+                continue  # x_total_total is nobody's sample
+            base = get(stem)
+            if base is None and suffix == "_created":
+                base = get(stem + "_total")  # a counter declared with its _total
+            if base is not None and base.type in types:
+                return base, suffix
         return None
 
     def lookup(self, sample_name: str) -> Metric | None:
