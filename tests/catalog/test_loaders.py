@@ -96,7 +96,11 @@ metrics:
     ("text", "line", "words"),
     [
         ("metrics:\n  - {name: ok, type: gauge}\n  - {name: x, type: meter}\n", 3, "type must"),
-        ("metrics:\n  - {name: ok, type: gauge}\n  - {name: '9bad', type: gauge}\n", 3, "bad metric"),
+        (
+            "metrics:\n  - {name: ok, type: gauge}\n  - {name: '9bad', type: gauge}\n",
+            3,
+            "bad metric",
+        ),
         ("metrics:\n  - {name: ok, typo: gauge}\n", 2, "unknown key"),
         ("metrics:\n  - just a string\n", 2, "a metric is a mapping"),
         ("metrics: {a: 1}\n", 1, "must be a list"),
@@ -120,9 +124,9 @@ def test_bad_yaml_names_file_and_line(tmp_path: Path, text: str, line: int, word
     [
         ("# TYPE a gauge\na 1\n# TYPE b weird\n", 3, "unknown metric type"),
         ("# TYPE a gauge\na{x=1} 1\n", 2, "malformed label"),
-        ("# TYPE a gauge\na{x=\"1\" 1\n", 2, "not closed"),
+        ('# TYPE a gauge\na{x="1" 1\n', 2, "not closed"),
         ("# TYPE a gauge\na\n", 2, "has no value"),
-        ("# TYPE a gauge\n{x=\"1\"} 1\n", 2, "not a sample"),
+        ('# TYPE a gauge\n{x="1"} 1\n', 2, "not a sample"),
         ("# HELP 1a help\n", 1, "bad metric name"),
     ],
 )

@@ -73,9 +73,7 @@ def test_claims_take_the_longest_prefix() -> None:
 
 
 def test_suggest_from_the_claiming_catalog_only() -> None:
-    cat = _cat().merge(
-        Catalog.of([Metric("queue_depthh_other", "gauge", source="elsewhere")])
-    )
+    cat = _cat().merge(Catalog.of([Metric("queue_depthh_other", "gauge", source="elsewhere")]))
     assert cat.suggest("queue_dept") == ["queue_depth"]
     assert cat.suggest("unclaimed_depth") == []
     assert "old_name" not in cat.suggest("old_nam")  # deprecated names are not suggested

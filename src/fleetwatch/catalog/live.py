@@ -14,17 +14,11 @@ import urllib.request
 from typing import Any
 
 from fleetwatch.catalog.model import METRIC_TYPES, Catalog, Metric, MetricType
-from fleetwatch.errors import FleetwatchError
+from fleetwatch.errors import FetchError
 
 #: the largest answer read (a /metrics page, or Prometheus' metadata of ~50,000 names)
 MAX_BYTES = 32 * 1024 * 1024
 _CHUNK = 1 << 16
-
-
-class FetchError(FleetwatchError):
-    """A URL could not be read (unreachable, HTTP error, too large, too slow, not JSON)."""
-
-    exit_code = 4
 
 
 def fetch(url: str, timeout: float = 10.0, max_bytes: int = MAX_BYTES) -> bytes:
@@ -49,6 +43,7 @@ def fetch(url: str, timeout: float = 10.0, max_bytes: int = MAX_BYTES) -> bytes:
                 chunks.append(chunk)
             return b"".join(chunks)
     except urllib.error.HTTPError as exc:
+        exc.close()  # the error holds the open response
         raise FetchError(f"{url}: HTTP {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         raise FetchError(f"{url}: {exc.reason}") from None

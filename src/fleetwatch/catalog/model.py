@@ -132,9 +132,7 @@ class Catalog:
         return self._parts(sample, self._family)
 
     @staticmethod
-    def _parts(
-        sample: str, get: Callable[[str], Metric | None]
-    ) -> tuple[Metric, str] | None:
+    def _parts(sample: str, get: Callable[[str], Metric | None]) -> tuple[Metric, str] | None:
         for suffix, types in _SUFFIXES:
             if not sample.endswith(suffix) or len(sample) == len(suffix):
                 continue
