@@ -71,6 +71,8 @@ CLAIMS: dict[str, dict[str, str]] = {
     "node_exporter": {
         "node_cpu_": "cpu / cpufreq / schedstat-free set: the same names 1.0-1.8 (+ 1.6-1.8's "
         "isolated, online, flag/bug/vulnerabilities info)",
+        "node_memory_": "every /proc/meminfo field of Linux 3.x-6.x listed by name (BSD / Darwin "
+        "names too), the meminfo_numa collector's node_memory_numa_* as a glob",
         "node_filesystem_": "fixed per-mount set (mount_info, purgeable_bytes added 1.7-1.8)",
         "node_disk_": "diskstats + udev info + ata: fixed set on Linux 1.0-1.8",
         "node_timex_": "one adjtimex(2) struct: fixed set",
@@ -86,7 +88,7 @@ CLAIMS: dict[str, dict[str, str]] = {
 }
 NO_CLAIM: dict[str, str] = {
     "node_exporter": "node_ itself is open: textfile collector scripts publish node_* names "
-    "(node_apt_*, node_smartmon_*); node_memory_ / node_vmstat_ / node_netstat_ are named from "
+    "(node_apt_*, node_smartmon_*); node_vmstat_ / node_netstat_ are named from "
     "kernel data (globs), node_network_ differs on BSD and between releases",
     "client_libraries": "go_ grows with every Go release (runtime/metrics: go_sched_*, "
     "go_cpu_classes_*); process_ is used by other languages' clients with their own names",
