@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fleetwatch.catalog import load_catalog
 from fleetwatch.catalog.exposition import parse_families
@@ -38,6 +40,13 @@ build_info{version="1.2"} 1
 # TYPE temp gauge
 # UNIT temp celsius
 temp 21.5
+# TYPE lat histogram
+lat_bucket{le="0.5"} 3 # {trace_id="a{b}c"} 0.2 1.7e9
+lat_bucket{le="+Inf"} 4
+lat_count 4
+lat_sum 1.1
+# TYPE odd unknown
+odd{x="1"} 2
 # EOF
 """
 
@@ -69,7 +78,9 @@ def test_prometheus_text_format(tmp_path: Path) -> None:
 
 def test_openmetrics(tmp_path: Path) -> None:
     cat = load_catalog(_write(tmp_path, OPENMETRICS, "app.txt"))
-    assert cat.names() == ["build", "jobs", "temp"]
+    assert cat.names() == ["build", "jobs", "lat", "odd", "temp"]
+    assert cat.sample_type("lat_bucket") == "counter"  # the exemplar's braces are not labels
+    assert cat.sample_type("odd") == "untyped"
     assert cat.sample_type("jobs_total") == "counter"
     assert cat.lookup("jobs_created") is not None
     assert cat.sample_type("build_info") == "gauge"
@@ -164,3 +175,29 @@ def test_hostile_files_are_refused_in_bounded_time(tmp_path: Path) -> None:
 def test_many_families_stay_bounded() -> None:
     text = "".join(f"m{i} 1\n" for i in range(20))
     assert len(parse_families(text, "f")) == 20
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(alphabet='#{}="\\ ,abcxyz_01.\t', max_size=40),
+            st.sampled_from(
+                [
+                    "# TYPE a histogram",
+                    "# TYPE a counter",
+                    'a_bucket{le="1"} 1',
+                    "# HELP a x",
+                    "# EOF",
+                    'a{b="c"} 1 # {t="1"} 2',
+                ]
+            ),
+        ),
+        max_size=20,
+    )
+)
+def test_any_exposition_text_gives_a_catalog_or_a_config_error(lines: list[str]) -> None:
+    try:
+        parse_families("\n".join(lines), "page")
+    except ConfigError as exc:
+        assert exc.file == "page" and exc.line

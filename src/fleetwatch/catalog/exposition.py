@@ -35,17 +35,26 @@ class _Family:
         self.labels: set[str] = set()
 
 
-def _labels(text: str, file: str, line: int) -> set[str]:
+def _labels(text: str, start: int, file: str, line: int) -> tuple[set[str], int]:
+    """Label names of the set opening at ``text[start] == "{"`` and the index after its "}"
+    (an OpenMetrics exemplar after the value has braces of its own)."""
     names: set[str] = set()
-    pos = 0
-    while pos < len(text):
+    pos = start + 1
+    while True:
+        while pos < len(text) and text[pos] in " \t":
+            pos += 1
+        if pos >= len(text):
+            raise ConfigError(file, "label set not closed", line)
+        if text[pos] == "}":
+            return names, pos + 1
         m = _LABEL.match(text, pos)
+        if m is None and "}" not in text[pos:]:
+            raise ConfigError(file, "label set not closed", line)
         if m is None:
-            raise ConfigError(file, f"malformed label set {{{text[:60]}}}", line)
-        if m.group(1) != "le" and m.group(1) != "quantile":
+            raise ConfigError(file, f"malformed label set {text[start : start + 60]}", line)
+        if m.group(1) not in ("le", "quantile"):
             names.add(m.group(1))
         pos = m.end()
-    return names
 
 
 def parse_families(text: str, file: str, source: str = "") -> Catalog:
@@ -74,6 +83,7 @@ def parse_families(text: str, file: str, source: str = "") -> Catalog:
                 rest = parts[3] if len(parts) > 3 else ""
                 if parts[1] == "TYPE":
                     kind = rest.strip().lower()
+                    kind = "untyped" if kind == "unknown" else kind  # OpenMetrics' word
                     if kind not in METRIC_TYPES:
                         raise ConfigError(file, f"unknown metric type {kind[:40]!r}", number)
                     family(name, number).type = kind
@@ -88,11 +98,8 @@ def parse_families(text: str, file: str, source: str = "") -> Catalog:
         name, rest = m.group(0), line[m.end() :]
         labels: set[str] = set()
         if rest.startswith("{"):
-            close = rest.rfind("}")
-            if close < 0:
-                raise ConfigError(file, "label set not closed", number)
-            labels = _labels(rest[1:close], file, number)
-            rest = rest[close + 1 :]
+            labels, end = _labels(rest, 0, file, number)
+            rest = rest[end:]
         if not rest[:1].isspace() or not rest.split():
             raise ConfigError(file, f"sample {name} has no value", number)
         samples.append((name, labels))
