@@ -17,6 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+#: a name and its words, as the did-you-mean index keeps them
+_Entry = tuple[str, frozenset[str]]
+
 MetricType = Literal[
     "counter", "gauge", "histogram", "summary", "untyped", "info", "stateset", "gaugehistogram"
 ]
@@ -60,8 +63,9 @@ class Catalog:
 
     metrics: dict[str, Metric] = field(default_factory=dict)
     namespaces: dict[str, str] = field(default_factory=dict)
-    _globs: list[tuple[re.Pattern[str], Metric]] = field(default_factory=list, repr=False)
-    _by_source: dict[str, dict[str, list[str]]] | None = field(default=None, repr=False)
+    _globs: list[tuple[str, re.Pattern[str], Metric]] = field(default_factory=list, repr=False)
+    _by_source: dict[str, dict[str, list[_Entry]]] | None = field(default=None, repr=False)
+    _suggested: dict[tuple[str, int], list[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -85,9 +89,13 @@ class Catalog:
             return  # a current declaration wins over a deprecated one of the same name
         self.metrics[metric.name] = metric
         self._by_source = None
+        self._suggested.clear()
         if metric.is_glob:
-            self._globs = [(p, m) for p, m in self._globs if m.name != metric.name]
-            self._globs.append((re.compile(fnmatch.translate(metric.name)), metric))
+            self._globs = [g for g in self._globs if g[2].name != metric.name]
+            literal = re.split(r"[*?\[]", metric.name, maxsplit=1)[0]
+            self._globs.append((literal, re.compile(fnmatch.translate(metric.name)), metric))
+            # the most specific first: node_memory_numa_* before node_memory_*
+            self._globs.sort(key=lambda g: -len(g[0]))
 
     def __len__(self) -> int:
         return len(self.metrics)
@@ -113,8 +121,8 @@ class Catalog:
         metric = self.metrics.get(name)
         if metric is not None:
             return metric
-        for pattern, glob in self._globs:
-            if pattern.match(name):
+        for literal, pattern, glob in self._globs:
+            if name.startswith(literal) and pattern.match(name):
                 return glob
         return None
 
@@ -180,10 +188,10 @@ class Catalog:
                 best = prefix
         return self.namespaces[best] if best else None
 
-    def _index(self) -> dict[str, dict[str, list[str]]]:
+    def _index(self) -> dict[str, dict[str, list[_Entry]]]:
         """Per source: names by their first two words (``node_cpu``) and by the first one."""
         if self._by_source is None:
-            index: dict[str, dict[str, list[str]]] = {}
+            index: dict[str, dict[str, list[_Entry]]] = {}
             for metric in self.metrics.values():
                 if metric.is_glob or metric.deprecated:
                     continue
@@ -192,8 +200,9 @@ class Catalog:
                     metric.name,
                     *(metric.name + s for s in _sample_suffixes(metric.type)),
                 ):
+                    entry = (name, frozenset(name.split("_")))
                     for key in _keys(name):
-                        bucket.setdefault(key, []).append(name)
+                        bucket.setdefault(key, []).append(entry)
             self._by_source = index
         return self._by_source
 
@@ -205,25 +214,42 @@ class Catalog:
         source = self.claimed_by(sample_name)
         if source is None:
             return []
+        key = (sample_name, n)
+        cached = self._suggested.get(key)
+        if cached is None:
+            cached = self._suggest(source, sample_name, n)
+            if len(self._suggested) < _MAX_CACHED:
+                self._suggested[key] = cached
+        return list(cached)
+
+    def _suggest(self, source: str, sample_name: str, n: int) -> list[str]:
         buckets = self._index().get(source, {})
         two, one = _keys(sample_name)
         found = _closest(sample_name, buckets.get(two, []), n)
         if found:
             return found
         size = len(sample_name)
-        pool = [p for p in buckets.get(one, ()) if abs(len(p) - size) <= max(3, size // 5)]
+        pool = [e for e in buckets.get(one, ()) if abs(len(e[0]) - size) <= max(3, size // 5)]
         return _closest(sample_name, pool, n)
 
 
-#: difflib compares at most this many names (those sharing the most words)
-_SHORTLIST = 8
+#: suggestions kept per catalog (the same typo repeats across panels and files)
+_MAX_CACHED = 10_000
+#: difflib (slow: ~50 us a pair) compares at most this many names, those sharing the most
+#: words with the typo and nearest in length
+_SHORTLIST = 5
 
 
-def _closest(name: str, pool: list[str], n: int) -> list[str]:
+def _closest(name: str, pool: list[_Entry], n: int) -> list[str]:
     if len(pool) > _SHORTLIST:
-        words = set(name.split("_"))
-        pool = heapq.nlargest(_SHORTLIST, pool, key=lambda p: len(words.intersection(p.split("_"))))
-    return difflib.get_close_matches(name, pool, n=n, cutoff=0.6)
+        words = frozenset(name.split("_"))
+        size = len(name)
+
+        def score(entry: _Entry) -> tuple[int, int]:
+            return len(words & entry[1]), -abs(len(entry[0]) - size)
+
+        pool = heapq.nlargest(_SHORTLIST, pool, key=score)
+    return difflib.get_close_matches(name, [e[0] for e in pool], n=n, cutoff=0.6)
 
 
 def _keys(name: str) -> tuple[str, str]:
