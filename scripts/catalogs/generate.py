@@ -53,6 +53,17 @@ def extra(name: str, prefix: str = "") -> list[Metric]:
     return out
 
 
+def meminfo_legacy(current: list[Metric]) -> list[Metric]:
+    """Before 0.16 every kB field of /proc/meminfo was node_memory_<Field> (no _bytes)."""
+    return [
+        Metric(m.name.removesuffix("_bytes"), "gauge",
+               deprecated=f"renamed to {m.name} in node_exporter 0.16")  # fmt: skip
+        for m in current
+        if m.name.startswith("node_memory_") and m.name.endswith("_bytes")
+        and not m.name.startswith("node_memory_numa_") and m.name[12].isupper()
+    ]
+
+
 def legacy(name: str) -> list[Metric]:
     out = []
     for line in (HERE / "extra" / f"{name}.txt").read_text().splitlines():
@@ -157,7 +168,8 @@ def main() -> None:
         "plus extra/node_exporter.txt, written by hand from node_exporter's collector sources "
         "(hardware, systemd, 1.6-1.8 additions; not checked against those binaries); pre-0.16 "
         "names from its 0.16 upgrade guide",
-        own("node_exporter") + extra("node_exporter") + legacy("node_exporter_legacy"),
+        own("node_exporter") + extra("node_exporter") + legacy("node_exporter_legacy")
+        + meminfo_legacy(own("node_exporter") + extra("node_exporter")),
     )
     catalog(
         "client_libraries",

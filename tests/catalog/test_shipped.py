@@ -54,7 +54,7 @@ def test_deprecated_names_point_at_a_current_name() -> None:
     old = [m for m in cat if m.deprecated]
     assert {m.name for m in old} >= {"node_cpu", "node_memory_MemTotal", "kube_hpa_labels"}
     for m in old:
-        new = re.search(r"renamed to ([a-zA-Z_:]+)", m.deprecated)
+        new = re.search(r"renamed to ([a-zA-Z_:][a-zA-Z0-9_:]*)", m.deprecated)
         assert new is not None, m
         assert cat.lookup(new.group(1)) is not None, (m.name, new.group(1))
         assert not cat.lookup(new.group(1)).deprecated  # type: ignore[union-attr]
