@@ -34,7 +34,6 @@ StorageKind = Literal["victoriametrics", "victoriametrics-cluster", "mimir", "th
 Evaluator = Literal["vmalert", "ruler"]
 
 DEFAULT_REPLICAS = 2
-DEFAULT_CLUSTER_PORT = 9094
 #: the series label naming the exporter replica that probed a target
 EXPORTER_LABEL = "exporter"
 SHARD_LABEL = "shard"
@@ -92,7 +91,13 @@ class AlertmanagerCluster:
     """Every peer's web address (``host:port``); every alert sender lists them all."""
 
     peers: tuple[str, ...]
-    cluster_port: int = DEFAULT_CLUSTER_PORT
+    #: every peer's gossip port; None: its web port + 1 (9093 -> 9094, Alertmanager's defaults)
+    cluster_port: int | None = None
+
+    def gossip(self, peer: str) -> str:
+        """The ``--cluster.listen-address`` of ``peer`` (``host:port``)."""
+        host, _, port = peer.rpartition(":")
+        return f"{host}:{self.cluster_port or int(port) + 1}"
 
 
 @dataclass(frozen=True)
@@ -234,7 +239,9 @@ def build_scale(block: dict[str, Any], scrape_interval: str) -> Scale:
     )
     am = block.get("alertmanager")
     cluster = (
-        AlertmanagerCluster(tuple(am["peers"]), int(am.get("cluster_port", DEFAULT_CLUSTER_PORT)))
+        AlertmanagerCluster(
+            tuple(am["peers"]), int(am["cluster_port"]) if "cluster_port" in am else None
+        )
         if am
         else None
     )
