@@ -34,7 +34,7 @@ def scale_yaml(
         f"  scraper:\n    engine: {engine}\n    shards: {shards}\n    replicas: {replicas}\n"
         f"  storage:\n    {storage}\n"
         "  rules:\n    evaluator: vmalert\n"
-        "  alertmanager:\n    peers: [127.0.0.1:19093, 127.0.0.1:19094]\n"
+        "  alertmanager:\n    peers: [127.0.0.1:19093, 127.0.0.1:19095]\n"
         f"{extra}"
     )
 

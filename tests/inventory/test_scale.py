@@ -29,7 +29,7 @@ def test_scale_model_with_defaults_applied() -> None:
     assert scale.storage.dedup_interval == "15s"  # the scrape interval
     assert scale.storage.replica_label == "replica" and scale.storage.dedups_identical
     assert scale.alertmanager is not None
-    assert scale.alertmanager.peers == ("127.0.0.1:19093", "127.0.0.1:19094")
+    assert scale.alertmanager.peers == ("127.0.0.1:19093", "127.0.0.1:19095")
     assert [scale.shard_of(e) for e in ("ex-0", "ex-1", "ex-2")] == [0, 1, 0]
 
 
@@ -106,3 +106,11 @@ def test_schema_rejects_an_unknown_engine_and_thanos_without_query() -> None:
         )
     )
     assert any("give storage.url" in e for e in errors)
+
+
+def test_alertmanager_gossip_ports_must_not_clash() -> None:
+    text = scale_yaml().replace("127.0.0.1:19095]", "127.0.0.1:19094]")
+    assert any("gossip address 127.0.0.1:19094" in e for e in _errors(text))
+    fixed = text.replace("127.0.0.1:19094]", "127.0.0.1:19094]\n    cluster_port: 9300")
+    with pytest.raises(ConfigErrors):  # one port for all peers on one host clashes too
+        inventory_from_text(fixed, "fleet.yaml")

@@ -179,8 +179,20 @@ def check_scale(
     _check_storage(block.get("storage"), findings, (*path, "storage"))
     am = block.get("alertmanager")
     peers = am.get("peers") if isinstance(am, dict) else None
-    if isinstance(peers, list) and len(set(map(str, peers))) != len(peers):
-        findings.add((*path, "alertmanager", "peers"), "peers must be distinct")
+    if isinstance(peers, list) and all(isinstance(p, str) for p in peers):
+        if len(set(peers)) != len(peers):
+            findings.add((*path, "alertmanager", "peers"), "peers must be distinct")
+            return
+        port = am.get("cluster_port") if isinstance(am, dict) else None
+        cluster = AlertmanagerCluster(tuple(peers), port if isinstance(port, int) else None)
+        gossip = [cluster.gossip(p) for p in peers]
+        clash = sorted((set(gossip) & set(peers)) | {g for g in gossip if gossip.count(g) > 1})
+        if clash:
+            findings.add(
+                (*path, "alertmanager", "peers"),
+                f"gossip address {clash[0]} (a peer's web port + 1, or cluster_port) is also "
+                "another peer's address: space the ports by 2 or set cluster_port",
+            )
 
 
 def _check_storage(storage: Any, findings: Findings, path: JsonPath) -> None:
