@@ -190,3 +190,38 @@ def test_vmagent_flags_and_scrape_config(tmp_path: Path) -> None:
     assert "remote_write" not in scrape
     assert scrape == _yaml(out / "shard-0" / "replica-0" / "scrape.yml")
     assert not (out / "shard-0" / "replica-0" / "prometheus.yml").exists()
+
+
+@pytest.mark.skipif(shutil.which("vmagent") is None, reason="vmagent not installed")
+def test_vmagent_accepts_its_flags_and_config(tmp_path: Path) -> None:
+    out = _scale_only(tmp_path, engine="vmagent")
+    for replica in range(2):
+        args = _args(out / "shard-1" / f"replica-{replica}" / "vmagent.args")
+        run = subprocess.run(
+            ["vmagent", "-dryRun", "-promscrape.config.strictParse", *args],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert "all the configs are ok" in run.stdout + run.stderr
+
+
+@pytest.mark.skipif(shutil.which("vmalert") is None, reason="vmalert not installed")
+def test_vmalert_accepts_the_built_rules(scaled: tuple[Inventory, Path]) -> None:
+    """The same rule files as the single-Prometheus build, read by vmalert (MetricsQL)."""
+    _, out = scaled
+    rule = next(
+        a for a in _args(out / "scale" / "rules" / "vmalert.args") if a.startswith("-rule=")
+    )
+    run = subprocess.run(
+        ["vmalert", "-dryRun", rule], cwd=out, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    bad = out / "prometheus" / "rules" / "zz-broken.yml"
+    bad.write_text("groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: sum(\n")
+    try:
+        broken = subprocess.run(
+            ["vmalert", "-dryRun", rule], cwd=out, capture_output=True, text=True, timeout=60
+        )
+    finally:
+        bad.unlink()
+    assert broken.returncode != 0  # the check can fail
