@@ -52,7 +52,10 @@ def test_without_scale_nothing_changes(tmp_path: Path) -> None:
     datasources = "grafana/provisioning/datasources/fleetwatch.yaml"
     assert datasources in plain
     differ = sorted(n for n in set(plain) | set(scaled) if plain.get(n) != scaled.get(n))
-    assert [n for n in differ if not n.startswith("scale/")] == [datasources]
+    prometheus = "prometheus/prometheus.yml"  # its alert senders list every peer
+    assert [n for n in differ if not n.startswith("scale/")] == [datasources, prometheus]
+    a, b = yaml.safe_load(plain[prometheus]), yaml.safe_load(scaled[prometheus])
+    assert a.pop("alerting") != b.pop("alerting") and a == b
     assert _build(inventory_from_text(plain_text, "f.yaml"), tmp_path / "again") == plain
 
 
@@ -225,3 +228,11 @@ def test_vmalert_accepts_the_built_rules(scaled: tuple[Inventory, Path]) -> None
     finally:
         bad.unlink()
     assert broken.returncode != 0  # the check can fail
+
+
+def test_a_prometheus_sender_lists_every_peer(scaled: tuple[Inventory, Path]) -> None:
+    _, out = scaled
+    config = _yaml(out / "prometheus" / "prometheus.yml")
+    assert config["alerting"]["alertmanagers"] == [
+        {"static_configs": [{"targets": ["127.0.0.1:19093", "127.0.0.1:19095"]}]}
+    ]
