@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from tests.inventory.scale_fixtures import scale_inventory, scale_yaml
 
@@ -77,15 +77,19 @@ def test_removing_an_exporter_moves_only_its_targets(
     }
 
 
-@settings(max_examples=25)
-@given(st.integers(min_value=0, max_value=10_000))
-def test_one_more_of_n_exporters_moves_about_one_in_n_plus_one(seed: int) -> None:
-    """1000 hosts, 4 -> 5 exporters: about 1/5 move (mod-N would move about 4/5)."""
-    hosts = [f"host-{seed}-{i}" for i in range(1000)]
+def test_one_more_of_n_exporters_moves_about_one_in_n_plus_one() -> None:
+    """1000 hosts, 4 -> 5 exporters: about 1/5 move (mod-N would move about 4/5).  Fixed name
+    sets, so the figure is deterministic (binomial spread: sd 1.3 points per set)."""
     four = [f"ex-{i}" for i in range(4)]
-    before, after = assign(hosts, four), assign(hosts, [*four, "ex-4"])
-    moved = sum(before[h] != after[h] for h in hosts) / len(hosts)
-    assert 0.15 <= moved <= 0.25
+    fractions = []
+    for seed in range(20):
+        hosts = [f"host-{seed}-{i}" for i in range(1000)]
+        before, after = assign(hosts, four), assign(hosts, [*four, "ex-4"])
+        moved = [h for h in hosts if before[h] != after[h]]
+        assert all(after[h] == "ex-4" for h in moved)
+        fractions.append(len(moved) / len(hosts))
+    assert all(0.15 <= f <= 0.25 for f in fractions), fractions
+    assert 0.19 <= sum(fractions) / len(fractions) <= 0.21
 
 
 @given(names, ids)

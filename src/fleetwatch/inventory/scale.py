@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal, cast
@@ -118,9 +118,13 @@ class Scale:
 
     def shard_of(self, exporter_id: str) -> int:
         """An exporter's shard: its position among the sorted ids, round robin over shards
-        (independent of the file's order)."""
+        (independent of the file's order); KeyError for an unknown id."""
+        return self._shards[exporter_id]
+
+    @cached_property
+    def _shards(self) -> dict[str, int]:
         ids = sorted(e.id for e in self.exporters)
-        return ids.index(exporter_id) % self.scraper.shards
+        return {e: i % self.scraper.shards for i, e in enumerate(ids)}
 
 
 # --------------------------------------------------------------------------- schema

@@ -23,10 +23,9 @@ def write_args(path: Path, args: list[str]) -> Path:
     return path
 
 
-def assignment_doc(inventory: Inventory) -> dict[str, Any]:
+def assignment_doc(inventory: Inventory, owners: dict[str, str]) -> dict[str, Any]:
     scale = inventory.scale
     assert scale is not None
-    owners = assignment(inventory)
     counts = {e.id: 0 for e in scale.exporters}
     for e in owners.values():
         counts[e] += 1
@@ -48,9 +47,9 @@ def write_scale(inventory: Inventory, out: Path) -> list[Path]:
         return []
     source = inventory.path
     owners = assignment(inventory)
-    written = [write_json(out / SCALE_ASSIGNMENT, assignment_doc(inventory))]
+    written = [write_json(out / SCALE_ASSIGNMENT, assignment_doc(inventory, owners))]
     interval = inventory.defaults.scrape_interval
-    for shard, shard_jobs in scrapers.shard_targets(inventory, scale).items():
+    for shard, shard_jobs in scrapers.shard_targets(inventory, scale, owners).items():
         shard_dir = out / scrapers.shard_name(shard)
         for job, targets in shard_jobs.items():
             sd = scrapers.file_sd(targets, scale, owners)

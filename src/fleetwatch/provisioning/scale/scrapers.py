@@ -13,7 +13,6 @@ from collections import defaultdict
 from typing import Any
 
 from fleetwatch.inventory import Inventory
-from fleetwatch.inventory.assign import assignment
 from fleetwatch.inventory.scale import EXPORTER_LABEL, Scale
 from fleetwatch.layout import TARGETS_DIR
 from fleetwatch.provisioning.prometheus import (
@@ -36,9 +35,11 @@ def shard_name(shard: int) -> str:
     return f"shard-{shard}"
 
 
-def shard_targets(inventory: Inventory, scale: Scale) -> dict[int, dict[str, list[Target]]]:
-    """shard -> job -> its targets (sorted by name); every shard present, empty or not."""
-    owners = assignment(inventory)
+def shard_targets(
+    inventory: Inventory, scale: Scale, owners: dict[str, str]
+) -> dict[int, dict[str, list[Target]]]:
+    """shard -> job -> its targets (sorted by name); every shard present, empty or not.
+    ``owners``: the inventory's assignment (target -> exporter id)."""
     out: dict[int, dict[str, list[Target]]] = {s: {} for s in range(scale.scraper.shards)}
     for job, targets in jobs(inventory).items():
         by_shard: dict[int, list[Target]] = defaultdict(list)
