@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from fleetwatch.errors import ConfigError
 from fleetwatch.inventory.collector_options import Options
+from fleetwatch.inventory.scale import Scale
 
 KnownHosts = Literal["strict", "off"]
 #: what runs a host's collection session: perl where the host has it (fewer forks), or sh
@@ -224,6 +225,8 @@ class Inventory:
     deployments: tuple[Deployment, ...]
     defaults: Defaults = field(default_factory=Defaults)
     stack: Stack = field(default_factory=Stack)
+    #: the scale-out topology (``scale:``); None: one exporter, one Prometheus
+    scale: Scale | None = None
 
     def hosts(self) -> list[Host]:
         """Every host, in file order."""

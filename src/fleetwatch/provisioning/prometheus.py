@@ -81,6 +81,14 @@ def exporter_access(scrape: ExporterScrape) -> dict[str, Any]:
     return out
 
 
+def _alertmanagers(inventory: Inventory) -> list[str]:
+    """Every Alertmanager peer under ``scale:`` (alerts are not gossiped), else the one."""
+    cluster = inventory.scale.alertmanager if inventory.scale is not None else None
+    if cluster is not None:
+        return list(cluster.peers)
+    return [_hostport(inventory.stack.alertmanager_url)]
+
+
 def prometheus_config(inventory: Inventory) -> dict[str, Any]:
     exporter = inventory.stack.exporter
     access = exporter_access(inventory.stack.exporter_scrape)
@@ -117,9 +125,7 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
         },
         "rule_files": [f"{RULES_DIR}/*.yml"],
         "alerting": {
-            "alertmanagers": [
-                {"static_configs": [{"targets": [_hostport(inventory.stack.alertmanager_url)]}]}
-            ]
+            "alertmanagers": [{"static_configs": [{"targets": _alertmanagers(inventory)}]}]
         },
         "scrape_configs": scrape_configs,
     }
