@@ -37,6 +37,9 @@ INVENTORY_RULES = "inventory.yml"
 DASHBOARDS_DIR = "dashboards"
 PROVISIONING_DIR = "provisioning"
 
+#: in prometheus/: the metrics the inventory defines (custom SQL, apps' catalogs), for validate
+CATALOG = "catalog.yml"
+
 # in alertmanager/
 ALERTMANAGER_CONFIG = "alertmanager.yml"
 #: the copy of alerting.yaml kept beside alertmanager.yml (validate tests its routes)
@@ -63,6 +66,10 @@ def shard_dir(build: Path, shard: int) -> Path:
 
 def replica_dir(build: Path, shard: int, replica: int) -> Path:
     return shard_dir(build, shard) / f"replica-{replica}"
+
+
+def catalog_file(build: Path) -> Path:
+    return build / PROMETHEUS / CATALOG
 
 
 def rule_test_name(rule_stem: str) -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from fleetwatch.validate import engine
 from fleetwatch.validate.engine import run, validate
@@ -180,3 +181,28 @@ def test_api_export_file(promtool: Promtool, tmp_path: Path) -> None:
     path = tmp_path / "export.json"
     path.write_text(json.dumps({"dashboard": good_dashboard(), "meta": {"slug": "t"}}))
     assert engine.validate([path], exceptions=None, promtool=promtool) == []
+
+
+def test_a_panel_on_the_inventorys_own_sql_metric_passes(
+    promtool: Promtool, tmp_path: Path
+) -> None:
+    """The example inventory's custom query makes tenants_total (a gauge): a dashboard on it
+    passes validate, which knows it from the build's prometheus/catalog.yml."""
+    from fleetwatch.build import build
+    from fleetwatch.inventory import load_inventory
+
+    repo = Path(__file__).resolve().parents[2]
+    inv = load_inventory(repo / "exporters" / "fleet.example.yaml", check_files=False)
+    out = tmp_path / "build"
+    build(inv, repo, out)
+    catalog = yaml.safe_load((out / "prometheus" / "catalog.yml").read_text())
+    assert {"name": "tenants_total", "type": "gauge"}.items() <= catalog["metrics"][0].items()
+    dash = dashboard_with('sum by (status) (tenants_total{job="$job"})', uid="tenants")
+    write_json(out / "grafana" / "dashboards" / "platform" / "tenants.json", dash)
+    found = run([out], promtool=promtool).findings
+    assert [f for f in found if f.file.endswith("tenants.json")] == []
+    (out / "prometheus" / "catalog.yml").unlink()  # without it: an unknown name of the build
+    found = run([out], promtool=promtool).findings
+    # (and, its type unknown, a _total name is taken for a counter shown raw)
+    rules = {f.rule for f in found if f.file.endswith("tenants.json")}
+    assert rules == {"unknown-metric", "counter-without-rate"}

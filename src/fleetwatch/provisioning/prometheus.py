@@ -18,7 +18,7 @@ from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Host, Inventory, Service
 from fleetwatch.inventory.model import ExporterScrape
-from fleetwatch.layout import INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
+from fleetwatch.layout import CATALOG, INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
@@ -187,4 +187,17 @@ def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
     written.append(
         write_yaml(out / RULES_DIR / INVENTORY_RULES, inventory_rules(inventory), source)
     )
+    written.append(write_catalog(inventory, out / CATALOG))
     return written
+
+
+def write_catalog(inventory: Inventory, path: Path) -> Path:
+    """The metrics the inventory itself defines (custom SQL queries), in the catalog format:
+    validate knows them on the build's dashboards and rules."""
+    from fleetwatch.catalog import inventory_catalog
+    from fleetwatch.catalog.save import dump_catalog
+
+    text = dump_catalog(inventory_catalog(inventory), "inventory", inventory.path or "inventory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

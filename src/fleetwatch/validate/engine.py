@@ -210,6 +210,11 @@ def run(
     from fleetwatch.catalog import known_series, module_specs
 
     items, findings = discover(paths)
+    # a build's own catalog: the metrics its inventory defines (custom SQL queries)
+    catalogs = [
+        *catalogs,
+        *(layout.catalog_file(p) for p in paths if layout.catalog_file(p).is_file()),
+    ]
     checked: dict[str, list[str]] = {}
     by_kind: dict[str, list[Item]] = {}
     for item in items:
