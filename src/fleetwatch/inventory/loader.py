@@ -668,7 +668,8 @@ class _Builder:
         basic = _dict(auth.get("basic"))
 
         def path(value: Any) -> str | None:
-            return str(resolve_path(value, self.base_dir)) if value else None
+            # absolute: Prometheus reads them relative to its config, not to the inventory
+            return str(resolve_path(value, self.base_dir).absolute()) if value else None
 
         return App(
             name=app["name"],
