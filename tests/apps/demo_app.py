@@ -38,7 +38,7 @@ def main() -> None:
     QUEUE.set(3)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             given = self.headers.get("Authorization", "")
             if expected is not None and not hmac.compare_digest(given, expected):
                 self.send_response(401)
@@ -56,7 +56,7 @@ def main() -> None:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()

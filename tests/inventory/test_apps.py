@@ -134,10 +134,11 @@ def test_unknown_dependency_self_and_cycles(tmp_path: Path) -> None:
 
 
 def test_a_long_chain_is_no_cycle(tmp_path: Path) -> None:
-    hosts = "\n".join(
-        f"      - {{name: h{i}, address: 10.1.0.1{', depends_on: [h%d]' % (i - 1) if i else ''}}}"
-        for i in range(3000)
-    )
+    def host(i: int) -> str:
+        needs = f", depends_on: [h{i - 1}]" if i else ""
+        return f"      - {{name: h{i}, address: 10.1.0.1{needs}}}"
+
+    hosts = "\n".join(host(i) for i in range(3000))
     text = f"version: 1\ndeployments:\n  - name: d\n    provider: p\n    hosts:\n{hosts}\n"
     assert len(load(text, tmp_path).dependencies()) == 2999
 

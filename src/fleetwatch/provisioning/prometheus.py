@@ -151,7 +151,7 @@ def node_jobs(inventory: Inventory) -> list[dict[str, Any]]:
                 "scrape_timeout": _timeout(hosts[0].scrape_interval_seconds),
                 "static_configs": [
                     {
-                        "targets": [h.node_exporter],
+                        "targets": [h.node_exporter or h.address],
                         "labels": {"instance": h.name, **target_labels(h)},
                     }
                     for h in hosts

@@ -701,7 +701,9 @@ def _ticking_broker(tick_after: float | None) -> Any:
                     writer.write(b"\x20\x02\x00\x00")
                 elif packet.kind == wire.SUBSCRIBE:
                     writer.write(b"\x90\x04" + packet.body[:2] + b"\x00\x00")
-                    writer.write(wire.encode_publish("$SYS/broker/uptime", b"9 seconds", retain=True))
+                    writer.write(
+                        wire.encode_publish("$SYS/broker/uptime", b"9 seconds", retain=True)
+                    )
                 elif packet.kind == wire.PUBLISH:
                     pub = wire.decode_publish(packet)
                     writer.write(wire.encode_publish(pub.topic, pub.payload))
