@@ -15,6 +15,8 @@ from fleetwatch.inventory import inventory_from_text
 from fleetwatch.provisioning.alertmanager import build_alertmanager
 from fleetwatch.provisioning.prometheus import write_prometheus
 
+ROOT = Path(__file__).resolve().parents[2]
+
 FLEET = """
 version: 1
 stack: {exporter: "exporter.internal:9717"}
@@ -157,3 +159,60 @@ def test_inhibit_rules_mute_only_the_dependents(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _post_alerts(url: str, alerts: list[dict[str, str]]) -> None:
+    import json
+    import urllib.request
+
+    body = json.dumps([{"labels": a} for a in alerts]).encode()
+    req = urllib.request.Request(
+        f"{url}/api/v2/alerts", data=body, headers={"Content-Type": "application/json"}
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(req, timeout=10) as resp:
+        assert resp.status == 200
+
+
+def _amtool_alerts(url: str, *flags: str) -> dict[str, str]:
+    """instance → alertname of the alerts amtool lists with ``flags``."""
+    import json
+
+    run = subprocess.run(
+        ["amtool", f"--alertmanager.url={url}", "alert", "query", *flags, "-o", "json"],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    return {a["labels"]["instance"]: a["labels"]["alertname"] for a in json.loads(run.stdout)}
+
+
+@pytest.mark.e2e
+def test_real_alertmanager_inhibits_the_dependents_of_a_down_dependency(tmp_path: Path) -> None:
+    from servers import AlertmanagerServer, require, wait_until
+
+    require("prometheus-alertmanager", "amtool")
+    inv = inventory_from_text(FLEET, "<test>", check_files=False)
+    build_alertmanager(ROOT / "alerting.yaml", tmp_path, dependencies=inv.dependencies())
+    with AlertmanagerServer(config_file=tmp_path / "alertmanager.yml") as am:
+        common = {"deployment": "prod", "provider": "hetzner"}
+        _post_alerts(
+            am.url,
+            [
+                {"alertname": "PostgresDown", "severity": "critical", "instance": "pg", **common},
+                {"alertname": "HostHighCpu", "severity": "warning", "instance": "pg", **common},
+                {"alertname": "HealthCheckFailing", "severity": "critical", "instance": "api",
+                 **common},
+                {"alertname": "AppErrors", "severity": "warning", "instance": "worker", **common},
+                {"alertname": "HostHighCpu", "severity": "warning", "instance": "web-1", **common},
+            ],
+        )  # fmt: skip
+        # the dependency pg is down: api (and worker, through pg and api) are muted; pg's
+        # own alerts, and web-1 that depends on nothing, still notify
+        wait_until(
+            lambda: set(_amtool_alerts(am.url, "--inhibited")) == {"api", "worker"},
+            15,
+            "api and worker inhibited while PostgresDown fires for pg",
+            server=am,
+        )
+        active = _amtool_alerts(am.url, "--active")
+        assert set(active) == {"pg", "web-1"}, active
