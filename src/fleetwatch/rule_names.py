@@ -22,6 +22,9 @@ ALLOCATED_STORAGE_BYTES = "deployment:allocated_storage_bytes:inventory"
 #: 1 per ``depends_on`` edge: ``source`` (the dependent) needs ``target`` (its dependency),
 #: both inventory target names (= their ``instance``); the health grid's dependency map
 DEPENDENCY = "edge:dependency:inventory"
+#: 1 per target on either end of an edge (labels instance, title = its name, deployment,
+#: provider): the dependency map's nodes
+DEPENDENCY_NODE = "instance:dependency_node:inventory"
 
 #: every series the inventory's recording rules may write (a fleet without ``resources:``
 #: records none of the allocated ones)
@@ -33,5 +36,6 @@ INVENTORY_SERIES = frozenset(
         ALLOCATED_MEMORY_BYTES,
         ALLOCATED_STORAGE_BYTES,
         DEPENDENCY,
+        DEPENDENCY_NODE,
     }
 )

@@ -123,6 +123,11 @@ def test_dependency_edges_are_recorded(tmp_path: Path) -> None:
         {"source": "worker", "target": "api"},
         {"source": "worker", "target": "pg"},
     ]
+    nodes = [r["labels"] for r in rules["groups"][0]["rules"]
+             if r["record"] == "instance:dependency_node:inventory"]  # fmt: skip
+    assert [(n["instance"], n["title"], n["deployment"]) for n in nodes] == [
+        (name, name, "prod") for name in ("api", "db-1", "pg", "worker")
+    ]
 
 
 def test_promtool_accepts_config_and_rules(tmp_path: Path) -> None:

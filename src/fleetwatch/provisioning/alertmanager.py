@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -390,11 +389,16 @@ def dependency_inhibit_rules(edges: Sequence[tuple[str, str]]) -> list[dict[str,
         {
             "source_matchers": [matcher("alertname", down, "=~"), matcher("instance", dep)],
             "target_matchers": [
-                matcher("instance", "|".join(re.escape(n) for n in sorted(dependents[dep])), "=~")
+                matcher("instance", "|".join(_literal(n) for n in sorted(dependents[dep])), "=~")
             ],
         }
         for dep in sorted(dependents)
     ]
+
+
+def _literal(name: str) -> str:
+    """An inventory name (letters, digits, ``.``, ``_``, ``-``) as a regex matching only it."""
+    return name.replace(".", r"\.")
 
 
 def _receivers(spec: AlertingSpec, inbox: str) -> list[dict[str, Any]]:

@@ -239,9 +239,31 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
                     {**labels, "resource": resource},
                 )
             )
-    for source, target in inventory.dependencies():
-        rules.append(_vector(rule_names.DEPENDENCY, 1, {"source": source, "target": target}))
+    rules += dependency_rules(inventory)
     return {"groups": [{"name": "fleetwatch-inventory", "rules": rules}]}
+
+
+def dependency_rules(inventory: Inventory) -> list[dict[str, Any]]:
+    """The ``depends_on`` graph as series for the health grid's node graph: one edge per
+    dependency (``source`` needs ``target``), one node per target on either end."""
+    edges = inventory.dependencies()
+    named: dict[str, Host | Service | App] = {
+        t.name: t for t in (*inventory.hosts(), *inventory.services(), *inventory.apps())
+    }
+    rules = [
+        _vector(rule_names.DEPENDENCY, 1, {"source": source, "target": target})
+        for source, target in edges
+    ]
+    for name in sorted({n for edge in edges for n in edge}):
+        t = named[name]
+        labels = {
+            "instance": name,
+            "title": name,
+            "deployment": t.deployment,
+            "provider": t.provider,
+        }
+        rules.append(_vector(rule_names.DEPENDENCY_NODE, 1, labels))
+    return rules
 
 
 def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
