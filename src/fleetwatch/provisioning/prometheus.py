@@ -247,9 +247,12 @@ def dependency_rules(inventory: Inventory) -> list[dict[str, Any]]:
     """The ``depends_on`` graph as series for the health grid's node graph: one edge per
     dependency (``source`` needs ``target``), one node per target on either end."""
     edges = inventory.dependencies()
-    named: dict[str, Host | Service | App] = {
-        t.name: t for t in (*inventory.hosts(), *inventory.services(), *inventory.apps())
-    }
+    everything: list[Host | Service | App] = [
+        *inventory.hosts(),
+        *inventory.services(),
+        *inventory.apps(),
+    ]
+    named = {t.name: t for t in everything}
     rules = [
         _vector(rule_names.DEPENDENCY, 1, {"source": source, "target": target})
         for source, target in edges
