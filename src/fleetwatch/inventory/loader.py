@@ -30,6 +30,7 @@ from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
 from fleetwatch.inventory.collector_options import Options
+from fleetwatch.inventory.graph import cycles
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
     App,
@@ -353,7 +354,7 @@ class _Semantics:
                             self.add((*path, i), f"depends_on: unknown target {other!r}{hint}")
                         else:
                             graph[name].append(other)
-        for cycle in _cycles(graph):
+        for cycle in cycles(graph):
             first = names[cycle[0]]
             self.add(
                 (*first[:-1], "depends_on"),
@@ -507,31 +508,6 @@ class _Semantics:
                     parse_size(value)
                 except ValueError as exc:
                     self.add((*path, key), str(exc))
-
-
-def _cycles(graph: Mapping[str, list[str]]) -> list[list[str]]:
-    """One cycle per strongly connected loop found by depth-first search (iterative, so a
-    long chain cannot exhaust the stack), each starting at its first node in file order."""
-    state: dict[str, int] = {}  # 1: on the current path, 2: done
-    found: list[list[str]] = []
-    for start in graph:
-        if start in state:
-            continue
-        path: list[str] = [start]
-        stack = [iter(graph.get(start, []))]
-        state[start] = 1
-        while stack:
-            nxt = next(stack[-1], None)
-            if nxt is None:
-                state[path.pop()] = 2
-                stack.pop()
-            elif state.get(nxt) == 1:
-                found.append(path[path.index(nxt) :])
-            elif nxt not in state:
-                state[nxt] = 1
-                path.append(nxt)
-                stack.append(iter(graph.get(nxt, [])))
-    return found
 
 
 # --------------------------------------------------------------------------- model building
