@@ -25,6 +25,7 @@ deployments:
     resources: {cpu_cores: 8, memory: 16GiB, storage: 1TB}
     hosts:
       - {name: web-1, address: 10.0.0.1, maintenance: true}
+      - {name: web-2, address: 10.0.0.2, depends_on: [web-1]}
 """
 
 

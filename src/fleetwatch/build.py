@@ -51,13 +51,15 @@ def _rules(
     return files
 
 
-def _alertmanager(alerting_yaml: Path, out: Path, inbox: str) -> list[Path]:
+def _alertmanager(
+    alerting_yaml: Path, out: Path, inbox: str, dependencies: list[tuple[str, str]]
+) -> list[Path]:
     """alertmanager.yml, and the policy it came from (validate tests its routes)."""
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
 
-    files = build_alertmanager(alerting_yaml, out, inbox)
+    files = build_alertmanager(alerting_yaml, out, inbox, dependencies)
     shutil.copyfile(alerting_yaml, out / layout.ROUTING_POLICY)
     return [*files, out / layout.ROUTING_POLICY]
 
@@ -92,7 +94,10 @@ def build(
         files += build_dashboards(dashboards_src, layout.dashboards_dir(staging))
         files += _rules(content / "rules", inventory, staging, dashboards_src)
         files += _alertmanager(
-            content / "alerting.yaml", staging / layout.ALERTMANAGER, inventory.stack.inbox
+            content / "alerting.yaml",
+            staging / layout.ALERTMANAGER,
+            inventory.stack.inbox,
+            inventory.dependencies(),
         )
         if inventory.scale is not None:
             from fleetwatch.provisioning.scale import write_scale

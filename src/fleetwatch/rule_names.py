@@ -19,8 +19,23 @@ ALLOCATED_CPU_CORES = "deployment:allocated_cpu_cores:inventory"
 ALLOCATED_MEMORY_BYTES = "deployment:allocated_memory_bytes:inventory"
 ALLOCATED_STORAGE_BYTES = "deployment:allocated_storage_bytes:inventory"
 
+#: 1 per ``depends_on`` edge: ``source`` (the dependent) needs ``target`` (its dependency),
+#: both inventory target names (= their ``instance``); the health grid's dependency map
+DEPENDENCY = "edge:dependency:inventory"
+#: 1 per target on either end of an edge (labels instance, title = its name, deployment,
+#: provider): the dependency map's nodes
+DEPENDENCY_NODE = "instance:dependency_node:inventory"
+
 #: every series the inventory's recording rules may write (a fleet without ``resources:``
 #: records none of the allocated ones)
 INVENTORY_SERIES = frozenset(
-    {MAINTENANCE, THRESHOLD, ALLOCATED_CPU_CORES, ALLOCATED_MEMORY_BYTES, ALLOCATED_STORAGE_BYTES}
+    {
+        MAINTENANCE,
+        THRESHOLD,
+        ALLOCATED_CPU_CORES,
+        ALLOCATED_MEMORY_BYTES,
+        ALLOCATED_STORAGE_BYTES,
+        DEPENDENCY,
+        DEPENDENCY_NODE,
+    }
 )

@@ -24,7 +24,7 @@ _LABEL_SETS = re.compile(r"\{[^}]*\}")
 _PROMQL_WORDS = {
     "sum", "avg", "min", "max", "count", "topk", "bottomk", "by", "without", "on", "ignoring",
     "or", "and", "unless", "rate", "irate", "increase", "deriv", "histogram_quantile", "vector",
-    "scalar", "le", "bool", "group_left", "group_right", "offset", "label_values",
+    "scalar", "le", "bool", "group_left", "group_right", "offset", "label_values", "label_join",
 }  # fmt: skip
 
 
@@ -35,7 +35,7 @@ def exprs(d: dict[str, Any]) -> list[str]:
 def metric_names(expr: str) -> set[str]:
     text = _LABEL_SETS.sub("", _STRINGS.sub('""', expr))
     text = re.sub(r"\[[^\]]*\]", "", text)
-    text = re.sub(r"\b(by|without|on|ignoring)\s*\([^)]*\)", "", text)
+    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", "", text)
     names = {w for w in _WORD.findall(text) if not w[0].isdigit()}
     return {n for n in names if n not in _PROMQL_WORDS and not n.startswith("__")}
 

@@ -218,7 +218,8 @@ deployments:
          params: {{user: postgres}}}}
       - {{name: cache, module: redis, address: "{stack.redis.address}",
          params: {{check_keys: [{keys}]}}}}
-      - {{name: api, module: http, address: "{stack.web.url}/health", params: {{health: true}}}}
+      - {{name: api, module: http, address: "{stack.web.url}/health", params: {{health: true}},
+         depends_on: [db, cache]}}
       - {{name: api-tls, module: http, address: "{stack.tls.url}/health",
          params: {{health: true, insecure_skip_verify: true}}}}
       - {{name: geth, module: ethereum, address: "{stack.ganache.url}"}}

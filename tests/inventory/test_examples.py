@@ -46,6 +46,7 @@ def test_example_loads_when_the_files_exist(home: Path) -> None:
         ".ssh/known_hosts_aws",
         ".config/fleetwatch/aws_key_passphrase",
         ".config/fleetwatch/pg_password",
+        ".config/fleetwatch/platform_api_password",
     ):
         (home / name).write_text("x\n")
     inv = load_inventory(EXAMPLE)
@@ -54,6 +55,9 @@ def test_example_loads_when_the_files_exist(home: Path) -> None:
     assert any(h.maintenance for h in inv.hosts())
     services = [t for t in inv.targets().values() if isinstance(t, Service)]
     assert len(inv.targets()) == len(inv.hosts()) + len(services)
+    assert [a.name for a in inv.apps()] == ["platform-api", "platform-ingest"]
+    assert [h.name for h in inv.hosts() if h.node_exporter] == ["analytics-3"]
+    assert ("platform-mqtt", "platform-docker") in inv.dependencies()
     # one service of every service module, each with params its module accepts
     from fleetwatch.exporters.registry import SERVICE_MODULES
 

@@ -24,6 +24,7 @@ DEFAULT_SIZES: dict[str, tuple[int, int]] = {
     "table": (24, 8),
     "heatmap": (12, 8),
     "state-timeline": (24, 6),
+    "nodeGraph": (24, 12),
     "alertlist": (12, 8),
     "text": (24, 3),
     "row": (24, 1),

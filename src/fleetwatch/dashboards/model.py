@@ -8,7 +8,7 @@ from typing import Any
 
 #: panel types that show query results: they need queries and a unit
 DATA_TYPES = frozenset(
-    {"stat", "timeseries", "gauge", "bargauge", "table", "heatmap", "state-timeline"}
+    {"stat", "timeseries", "gauge", "bargauge", "table", "heatmap", "state-timeline", "nodeGraph"}
 )
 #: every panel type a YAML dashboard may use
 PANEL_TYPES = DATA_TYPES | {"alertlist", "text", "row"}

@@ -295,6 +295,9 @@ def _options(p: Panel) -> dict[str, Any]:
         }
     if p.type == "table":
         return {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
+    if p.type == "nodeGraph":
+        # frames: nodes (id, title, mainstat, color) and edges (id, source, target)
+        return {"nodes": {"mainStatUnit": p.unit}, "edges": {}}
     if p.type == "heatmap":
         return {
             "calculate": False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fleetwatch.inventory.loader import default_inventory, inventory_from_text, load_inventory
 from fleetwatch.inventory.model import (
+    App,
     Defaults,
     Deployment,
     Host,
@@ -16,6 +17,7 @@ from fleetwatch.inventory.model import (
 )
 
 __all__ = [
+    "App",
     "Defaults",
     "Deployment",
     "Host",

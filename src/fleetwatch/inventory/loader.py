@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from jsonschema import Draft202012Validator
 
@@ -29,8 +30,12 @@ from fleetwatch.config.schema import schema_messages
 from fleetwatch.config.secrets import check_secrets, secret_key
 from fleetwatch.config.yamlpos import JsonPath, format_path, load_yaml
 from fleetwatch.inventory.collector_options import Options
+from fleetwatch.inventory.graph import cycles
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
+    App,
+    AppAuth,
+    AppTLS,
     Defaults,
     Deployment,
     ExporterScrape,
@@ -65,6 +70,7 @@ MAX_INTERVAL_SECONDS = 3600.0
 SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "api_key"})
 RESERVED_LABELS = frozenset({"instance", "job", "deployment", "provider"})
 FILE_KEYS = ("identity_file", "passphrase_file", "known_hosts_file")
+APP_TLS_FILES = ("ca_file", "cert_file", "key_file")
 #: service params naming files the exporter reads (a mapping's values for headers_file)
 SERVICE_FILE_KEYS = frozenset(
     {"password_file", "bearer_token_file", "headers_file", "ca_file", "ssh_config"}
@@ -285,6 +291,92 @@ class _Semantics:
                     self.interval(svc["scrape_interval"], (*s_path, "scrape_interval"))
                 self.labels(svc.get("labels"), (*s_path, "labels"))
                 self.service_params(svc, s_path)
+            for a_index, app in enumerate(_list(dep.get("apps"))):
+                a_path: JsonPath = (*d_path, "apps", a_index)
+                app = _dict(app)
+                self.unique(app.get("name"), (*a_path, "name"), host_lines, "target")
+                if isinstance(app.get("scrape_interval"), str):
+                    self.interval(app["scrape_interval"], (*a_path, "scrape_interval"))
+                self.labels(app.get("labels"), (*a_path, "labels"))
+                if isinstance(app.get("url"), str):
+                    self.app_url(app["url"], (*a_path, "url"))
+                self.app_files(app, a_path)
+        self.dependencies(root, host_lines)
+
+    def app_url(self, url: str, path: JsonPath) -> None:
+        """scheme://host:port/path; credentials are refused without echoing the URL."""
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if parts is not None and "@" in parts.netloc:
+            self.add(path, "credentials in the URL are not allowed: give auth.basic.password_file")
+        elif (
+            parts is None
+            or parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.query
+            or parts.fragment
+            or any(c.isspace() for c in url)
+        ):
+            self.add(
+                path,
+                f"url {short(url)} must be http(s)://host:port/path (no query or fragment)",
+            )
+        elif port == 0:
+            self.add(path, f"url {short(url)}: port 0")
+
+    def app_files(self, app: dict[str, Any], path: JsonPath) -> None:
+        """The catalog (always: build reads it) and, when checked, the secret / TLS files."""
+        catalog = app.get("catalog")
+        if isinstance(catalog, str) and catalog:
+            self.file(catalog, (*path, "catalog"), "catalog")
+        if not self.check_files:
+            return
+        auth = _dict(app.get("auth"))
+        refs = [
+            (
+                (*path, "auth", "basic", "password_file"),
+                _dict(auth.get("basic")).get("password_file"),
+            ),
+            ((*path, "auth", "bearer_token_file"), auth.get("bearer_token_file")),
+            *(((*path, "tls", k), _dict(app.get("tls")).get(k)) for k in APP_TLS_FILES),
+        ]
+        for where, value in refs:
+            if isinstance(value, str) and value:
+                self.file(value, where, str(where[-1]))
+
+    def dependencies(self, root: dict[str, Any], names: dict[str, JsonPath]) -> None:
+        """``depends_on``: every name a target of the inventory, no target its own dependency
+        (directly or through others)."""
+        graph: dict[str, list[str]] = {}
+        for d_index, dep in enumerate(_list(root.get("deployments"))):
+            for kind in ("hosts", "services", "apps"):
+                for index, item in enumerate(_list(_dict(dep).get(kind))):
+                    item = _dict(item)
+                    name, needs = item.get("name"), item.get("depends_on")
+                    if not isinstance(name, str) or not isinstance(needs, list):
+                        continue
+                    path: JsonPath = ("deployments", d_index, kind, index, "depends_on")
+                    graph.setdefault(name, [])
+                    for i, other in enumerate(needs):
+                        if not isinstance(other, str):
+                            continue
+                        if other == name:
+                            self.add((*path, i), f"{name!r} cannot depend on itself")
+                        elif other not in names:
+                            close = difflib.get_close_matches(other, list(names), n=1)
+                            hint = f"; did you mean {close[0]!r}?" if close else ""
+                            self.add((*path, i), f"depends_on: unknown target {other!r}{hint}")
+                        else:
+                            graph[name].append(other)
+        for cycle in cycles(graph):
+            first = names[cycle[0]]
+            self.add(
+                (*first[:-1], "depends_on"),
+                "depends_on cycle: " + " -> ".join([*cycle, cycle[0]]),
+            )
 
     def service_params(self, svc: dict[str, Any], path: JsonPath) -> None:
         """A service's params against its module's own PARAMS_SCHEMA."""
@@ -478,6 +570,15 @@ class _Layer:
         )
 
 
+def _node_exporter(value: Any, address: str) -> str | None:
+    """``node_exporter: 9100`` → ``<address>:9100``; ``HOST:PORT`` as given; None if unset."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return f"[{address}]:{value}" if ":" in address else f"{address}:{value}"
+    return str(value)
+
+
 def _thresholds(layer: _Layer) -> Thresholds:
     return Thresholds(**{k: float(v) for k, v in layer.thresholds.items()})
 
@@ -538,6 +639,9 @@ class _Builder:
             self.service(layer, s, dep["name"], dep["provider"], labels)
             for s in dep.get("services", [])
         )
+        apps = tuple(
+            self.app(layer, a, dep["name"], dep["provider"], labels) for a in dep.get("apps", [])
+        )
         return Deployment(
             name=dep["name"],
             provider=dep["provider"],
@@ -545,6 +649,46 @@ class _Builder:
             resources=resources,
             hosts=hosts,
             services=services,
+            apps=apps,
+        )
+
+    def app(
+        self,
+        layer: _Layer,
+        app: dict[str, Any],
+        deployment: str,
+        provider: str,
+        labels: dict[str, str],
+    ) -> App:
+        interval = app.get("scrape_interval", layer.scrape_interval)
+        auth, tls = _dict(app.get("auth")), _dict(app.get("tls"))
+        basic = _dict(auth.get("basic"))
+
+        def path(value: Any) -> str | None:
+            # absolute: Prometheus reads them relative to its config, not to the inventory
+            return str(resolve_path(value, self.base_dir).absolute()) if value else None
+
+        return App(
+            name=app["name"],
+            url=app["url"],
+            deployment=deployment,
+            provider=provider,
+            labels=MappingProxyType({**labels, **_dict(app.get("labels"))}),
+            scrape_interval_seconds=parse_duration(interval),
+            scrape_interval=interval,
+            maintenance=bool(app.get("maintenance", False)),
+            catalog=path(app.get("catalog")),
+            depends_on=tuple(app.get("depends_on", ())),
+            auth=AppAuth(
+                username=basic.get("username"),
+                password_file=path(basic.get("password_file")),
+                bearer_token_file=path(auth.get("bearer_token_file")),
+            ),
+            tls=AppTLS(
+                **{k: path(tls.get(k)) for k in APP_TLS_FILES},
+                server_name=tls.get("server_name"),
+                insecure_skip_verify=bool(tls.get("insecure_skip_verify", False)),
+            ),
         )
 
     def service(
@@ -567,6 +711,7 @@ class _Builder:
             scrape_interval=interval,
             maintenance=bool(svc.get("maintenance", False)),
             params=MappingProxyType(self.service_paths(_dict(svc.get("params")))),
+            depends_on=tuple(svc.get("depends_on", ())),
         )
 
     def service_paths(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -605,6 +750,10 @@ class _Builder:
             collectors_enable=layer.enable,
             collectors_disable=layer.disable,
             options=Options(**layer.options),
+            node_exporter=_node_exporter(
+                host.get("node_exporter"), host.get("address", host["name"])
+            ),
+            depends_on=tuple(host.get("depends_on", ())),
         )
 
     def ssh(self, raw: Mapping[str, Any]) -> SSHSettings:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from fleetwatch.errors import ConfigError
 from fleetwatch.inventory.collector_options import Options
@@ -129,6 +130,14 @@ class Host:
     collectors_enable: tuple[str, ...] = ()
     collectors_disable: tuple[str, ...] = ()
     options: Options = field(default_factory=Options)
+    #: ``host:port`` of a node_exporter the host already runs: scraped directly, not over SSH
+    node_exporter: str | None = None
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def probed_modules(self) -> tuple[str, ...]:
+        """The exporter's modules that probe this host (none when node_exporter serves it)."""
+        return () if self.node_exporter else self.modules
 
 
 @dataclass(frozen=True)
@@ -151,15 +160,76 @@ class Service:
     scrape_interval: str
     maintenance: bool = False
     params: Mapping[str, Any] = field(default_factory=dict)
+    depends_on: tuple[str, ...] = ()
 
     @property
     def modules(self) -> tuple[str, ...]:
+        return (self.module,)
+
+    @property
+    def probed_modules(self) -> tuple[str, ...]:
         return (self.module,)
 
     def secret(self, key: str) -> str | None:
         """The secret ``key`` (e.g. "password") from its env var or file; None if unset."""
         env, path = self.params.get(f"{key}_env"), self.params.get(f"{key}_file")
         return read_secret(str(env) if env else None, str(path) if path else None, key)
+
+
+@dataclass(frozen=True)
+class AppAuth:
+    """How Prometheus authenticates to an app: basic auth or a bearer token, by file only."""
+
+    username: str | None = None
+    password_file: str | None = None
+    bearer_token_file: str | None = None
+
+
+@dataclass(frozen=True)
+class AppTLS:
+    """TLS client settings for an https app (paths where Prometheus runs)."""
+
+    ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
+    server_name: str | None = None
+    insecure_skip_verify: bool = False
+
+
+@dataclass(frozen=True)
+class App:
+    """An application or existing exporter serving its own metrics at ``url``, scraped by
+    Prometheus directly: an ``instance`` named ``name`` like hosts and services."""
+
+    name: str
+    url: str
+    deployment: str
+    provider: str
+    labels: Mapping[str, str]
+    scrape_interval_seconds: float
+    scrape_interval: str
+    maintenance: bool = False
+    #: absolute path of the app's metric catalog file (``catalog:``), None if not given
+    catalog: str | None = None
+    depends_on: tuple[str, ...] = ()
+    auth: AppAuth = field(default_factory=AppAuth)
+    tls: AppTLS = field(default_factory=AppTLS)
+
+    @property
+    def scheme(self) -> str:
+        return urlsplit(self.url).scheme
+
+    @property
+    def address(self) -> str:
+        """``host:port`` (the scheme's default port when the URL has none)."""
+        parts = urlsplit(self.url)
+        if parts.port is not None:
+            return parts.netloc
+        return f"{parts.netloc}:{443 if parts.scheme == 'https' else 80}"
+
+    @property
+    def metrics_path(self) -> str:
+        return urlsplit(self.url).path or "/metrics"
 
 
 @dataclass(frozen=True)
@@ -172,6 +242,7 @@ class Deployment:
     resources: Resources | None
     hosts: tuple[Host, ...]
     services: tuple[Service, ...] = ()
+    apps: tuple[App, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,8 +321,17 @@ class Inventory:
         """Every service, in file order."""
         return [s for d in self.deployments for s in d.services]
 
+    def apps(self) -> list[App]:
+        """Every app, in file order."""
+        return [a for d in self.deployments for a in d.apps]
+
     def targets(self) -> dict[str, Host | Service]:
         """Probe targets: name -> host or service, in file order."""
         found: dict[str, Host | Service] = {h.name: h for h in self.hosts()}
         found.update((s.name, s) for s in self.services())
         return found
+
+    def dependencies(self) -> list[tuple[str, str]]:
+        """Every ``(dependent, dependency)`` edge of ``depends_on``, sorted."""
+        named: list[Host | Service | App] = [*self.hosts(), *self.services(), *self.apps()]
+        return sorted((t.name, d) for t in named for d in t.depends_on)

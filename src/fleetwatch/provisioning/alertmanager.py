@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -41,6 +41,9 @@ DEFAULT_RESOLVE_TIMEOUT = "5m"
 DEFAULT_PRIORITIES = {"critical": "P1", "warning": "P3", "info": "P5", "default": "P3"}
 DEFAULT_INHIBIT_EQUAL = ("alertname", "instance")
 DEFAULT_HOST_DOWN_ALERT = "HostDown"
+#: the built-in alerts that say a target is down (rules/hosts.yaml, services.yaml,
+#: databases.yaml): one of them on a dependency mutes its dependents (inventory depends_on)
+DEPENDENCY_DOWN_ALERTS = ("HealthCheckFailing", "HostDown", "PostgresDown", "RedisDown")
 TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
 #: where `fleetwatch up` runs its alert inbox unless the inventory's stack.inbox says otherwise
 DEFAULT_INBOX = "127.0.0.1:9719"
@@ -120,12 +123,18 @@ class RouteExpectation:
 
 
 def build_alertmanager(
-    alerting_yaml: Path, out_dir: Path, inbox: str = DEFAULT_INBOX
+    alerting_yaml: Path,
+    out_dir: Path,
+    inbox: str = DEFAULT_INBOX,
+    dependencies: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
     """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
-    ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to."""
+    ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to;
+    ``dependencies`` the inventory's ``(dependent, dependency)`` edges (inhibit rules)."""
     spec = load_alerting(alerting_yaml)
-    path = write_yaml(out_dir / ALERTMANAGER_CONFIG, render(spec, inbox), alerting_yaml.name)
+    document = render(spec, inbox)
+    document["inhibit_rules"] += dependency_inhibit_rules(dependencies)
+    path = write_yaml(out_dir / ALERTMANAGER_CONFIG, document, alerting_yaml.name)
     return [path]
 
 
@@ -365,6 +374,31 @@ def _inhibit_rules(spec: AlertingSpec) -> list[dict[str, Any]]:
             }
         )
     return rules
+
+
+def dependency_inhibit_rules(edges: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One rule per dependency: while one of its down alerts fires, every alert of the
+    targets that depend on it is muted.  The dependency's own alerts are not (the target
+    matchers name only its dependents), so the cause keeps paging; ``equal`` is empty as the
+    two sides are different instances."""
+    dependents: dict[str, set[str]] = {}
+    for dependent, dependency in edges:
+        dependents.setdefault(dependency, set()).add(dependent)
+    down = "|".join(DEPENDENCY_DOWN_ALERTS)
+    return [
+        {
+            "source_matchers": [matcher("alertname", down, "=~"), matcher("instance", dep)],
+            "target_matchers": [
+                matcher("instance", "|".join(_literal(n) for n in sorted(dependents[dep])), "=~")
+            ],
+        }
+        for dep in sorted(dependents)
+    ]
+
+
+def _literal(name: str) -> str:
+    """An inventory name (letters, digits, ``.``, ``_``, ``-``) as a regex matching only it."""
+    return name.replace(".", r"\.")
 
 
 def _receivers(spec: AlertingSpec, inbox: str) -> list[dict[str, Any]]:

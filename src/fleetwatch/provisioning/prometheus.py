@@ -5,6 +5,11 @@ multi-target pattern: ``__address__`` → ``__param_target`` → ``instance``, t
 address.  Every target carries ``deployment``, ``provider``, ``maintenance`` and the
 inventory's own labels, so any panel can be sliced by provider and deployment.  Hosts in
 maintenance are kept and marked (``maintenance="true"``), never dropped.
+
+Targets Prometheus scrapes directly carry the same labels, ``instance`` set to their inventory
+name: hosts with ``node_exporter:`` in ``node_<interval>`` jobs (so the host dashboards and
+alerts, which select by ``instance`` / ``deployment``, cover them as SSH-collected hosts), and
+one ``app_<name>`` job per app (its scheme, path, auth and TLS by file).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from urllib.parse import urlsplit
 
 from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
-from fleetwatch.inventory import Host, Inventory, Service
+from fleetwatch.inventory import App, Host, Inventory, Service
 from fleetwatch.inventory.model import ExporterScrape
 from fleetwatch.layout import CATALOG, INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
@@ -29,8 +34,11 @@ def job_name(module: str, interval: str) -> str:
 
 Target = Host | Service
 
+NODE_JOB_PREFIX = "node"
+APP_JOB_PREFIX = "app"
 
-def target_labels(host: Target) -> dict[str, str]:
+
+def target_labels(host: Target | App) -> dict[str, str]:
     labels = {
         "deployment": host.deployment,
         "provider": host.provider,
@@ -45,7 +53,7 @@ def jobs(inventory: Inventory) -> dict[str, list[Target]]:
     by_job: dict[str, list[Target]] = defaultdict(list)
     targets: list[Target] = [*inventory.hosts(), *inventory.services()]
     for target in targets:
-        for module in target.modules:
+        for module in target.probed_modules:
             by_job[job_name(module, target.scrape_interval)].append(target)
     return {name: sorted(by_job[name], key=lambda h: h.name) for name in sorted(by_job)}
 
@@ -118,6 +126,8 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
                 ],
             }
         )
+    scrape_configs.extend(node_jobs(inventory))
+    scrape_configs.extend(app_job(app) for app in sorted(inventory.apps(), key=lambda a: a.name))
     return {
         "global": {
             "scrape_interval": inventory.defaults.scrape_interval,
@@ -128,6 +138,66 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
             "alertmanagers": [{"static_configs": [{"targets": _alertmanagers(inventory)}]}]
         },
         "scrape_configs": scrape_configs,
+    }
+
+
+def node_jobs(inventory: Inventory) -> list[dict[str, Any]]:
+    """``node_<interval>``: the hosts that run their own node_exporter, scraped at /metrics."""
+    by_interval: dict[str, list[Host]] = defaultdict(list)
+    for host in inventory.hosts():
+        if host.node_exporter:
+            by_interval[host.scrape_interval].append(host)
+    out = []
+    for interval in sorted(by_interval):
+        hosts = sorted(by_interval[interval], key=lambda h: h.name)
+        out.append(
+            {
+                "job_name": job_name(NODE_JOB_PREFIX, interval),
+                "scrape_interval": interval,
+                "scrape_timeout": _timeout(hosts[0].scrape_interval_seconds),
+                "static_configs": [
+                    {
+                        "targets": [h.node_exporter or h.address],
+                        "labels": {"instance": h.name, **target_labels(h)},
+                    }
+                    for h in hosts
+                ],
+            }
+        )
+    return out
+
+
+def app_access(app: App) -> dict[str, Any]:
+    """An app's scheme, auth (secrets by file) and TLS client settings."""
+    out: dict[str, Any] = {"scheme": app.scheme, "metrics_path": app.metrics_path}
+    if app.auth.username and app.auth.password_file:
+        out["basic_auth"] = {"username": app.auth.username, "password_file": app.auth.password_file}
+    if app.auth.bearer_token_file:
+        out["authorization"] = {"type": "Bearer", "credentials_file": app.auth.bearer_token_file}
+    tls = app.tls
+    config: dict[str, str | bool] = {
+        k: v
+        for k, v in (("ca_file", tls.ca_file), ("cert_file", tls.cert_file),
+                     ("key_file", tls.key_file), ("server_name", tls.server_name))
+        if v
+    }  # fmt: skip
+    if tls.insecure_skip_verify:
+        config["insecure_skip_verify"] = True
+    if config:
+        out["tls_config"] = config
+    return out
+
+
+def app_job(app: App) -> dict[str, Any]:
+    """``app_<name>``: one job per app, as each may have its own path, auth and TLS."""
+    return {
+        "job_name": job_name(APP_JOB_PREFIX, app.name),
+        "scrape_interval": app.scrape_interval,
+        "scrape_timeout": _timeout(app.scrape_interval_seconds),
+        **app_access(app),
+        "static_configs": [
+            {"targets": [app.address], "labels": {"instance": app.name, **target_labels(app)}}
+        ],
     }
 
 
@@ -175,7 +245,34 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
                     {**labels, "resource": resource},
                 )
             )
+    rules += dependency_rules(inventory)
     return {"groups": [{"name": "fleetwatch-inventory", "rules": rules}]}
+
+
+def dependency_rules(inventory: Inventory) -> list[dict[str, Any]]:
+    """The ``depends_on`` graph as series for the health grid's node graph: one edge per
+    dependency (``source`` needs ``target``), one node per target on either end."""
+    edges = inventory.dependencies()
+    everything: list[Host | Service | App] = [
+        *inventory.hosts(),
+        *inventory.services(),
+        *inventory.apps(),
+    ]
+    named = {t.name: t for t in everything}
+    rules = [
+        _vector(rule_names.DEPENDENCY, 1, {"source": source, "target": target})
+        for source, target in edges
+    ]
+    for name in sorted({n for edge in edges for n in edge}):
+        t = named[name]
+        labels = {
+            "instance": name,
+            "title": name,
+            "deployment": t.deployment,
+            "provider": t.provider,
+        }
+        rules.append(_vector(rule_names.DEPENDENCY_NODE, 1, labels))
+    return rules
 
 
 def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:

@@ -36,7 +36,7 @@ from fleetwatch.exporters.services.mqtt import (
     sys_families,
 )
 from fleetwatch.inventory import inventory_from_text
-from servers import Server, free_port, port_open, require
+from servers import Server, free_port, port_open, require, wait_until
 
 USERS = {"fleetwatch": "fw-secret", "noecho": "noecho-pw", "custom": "custom-pw"}
 ACL = """\
@@ -680,3 +680,93 @@ deployments:
         assert "(first bytes b'HTTP/1." in failed(result, "protocol: not MQTT")
         metrics = await (await client.get("/metrics")).text()
         assert 'module="mqtt"' in metrics
+
+
+# --------------------------------------------------------------------------------------------
+# broker_clients_connected on an idle broker (published only when it changes)
+# --------------------------------------------------------------------------------------------
+
+CONNECTED = "$SYS/broker/clients/connected"
+
+
+def _ticking_broker(tick_after: float | None) -> Any:
+    """A peer like Mosquitto on an idle broker: no retained clients/connected (expired), and
+    the next $SYS tick, ``tick_after`` seconds after the echo, publishes it (None: never)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        decoder = wire.PacketDecoder()
+        while data := await reader.read(4096):
+            for packet in decoder.feed(data):
+                if packet.kind == wire.CONNECT:
+                    writer.write(b"\x20\x02\x00\x00")
+                elif packet.kind == wire.SUBSCRIBE:
+                    writer.write(b"\x90\x04" + packet.body[:2] + b"\x00\x00")
+                    writer.write(
+                        wire.encode_publish("$SYS/broker/uptime", b"9 seconds", retain=True)
+                    )
+                elif packet.kind == wire.PUBLISH:
+                    pub = wire.decode_publish(packet)
+                    writer.write(wire.encode_publish(pub.topic, pub.payload))
+                    if tick_after is not None:
+                        await asyncio.sleep(tick_after)
+                        writer.write(wire.encode_publish(CONNECTED, b"1", retain=True))
+
+    return handle
+
+
+async def test_probe_waits_for_the_next_tick_when_clients_connected_expired() -> None:
+    module = MqttModule()
+    async with peer(_ticking_broker(0.3)) as address:
+        result = await module.probe(service(address), 3.0)
+    assert result.errors == {}
+    assert result.families.get("broker_clients_connected") == 1
+    assert 0.3 <= (result.families.get("probe_duration_seconds") or 0) < 2
+
+
+async def test_probe_without_clients_connected_ends_within_its_deadline() -> None:
+    started = time.monotonic()
+    async with peer(_ticking_broker(None)) as address:
+        result = await MqttModule().probe(service(address), 2.0)
+    assert result.errors == {}
+    assert result.families.get("probe_success") == 1
+    assert result.families.get("broker_clients_connected") is None
+    assert result.families.get("broker_uptime") == 9
+    assert time.monotonic() - started < 2.0
+
+
+async def test_a_fresh_remembered_value_spares_the_wait() -> None:
+    module = MqttModule()
+    async with peer(_ticking_broker(0.5)) as address:
+        target = service(address)
+        first = await module.probe(target, 3.0)
+        second = await module.probe(target, 3.0)  # the peer's next tick is again 0.5 s away
+    assert first.families.get("broker_clients_connected") == 1
+    assert second.families.get("broker_clients_connected") == 1  # remembered
+    assert (second.families.get("probe_duration_seconds") or 1) < 0.4
+
+
+def _retained_connected(port: int) -> bool:
+    """Whether the broker still holds a retained clients/connected (no waiting for ticks)."""
+    values = asyncio.run(mqtt.read_sys("127.0.0.1", port, mqtt.Session()))
+    return CONNECTED in values
+
+
+@pytest.mark.e2e
+def test_clients_connected_on_every_probe_of_an_idle_broker() -> None:
+    """The bug of issue 13: Mosquitto lets the retained value expire after 60 s without a
+    change, and short probes between two $SYS ticks never change it: absent from 5 of 5."""
+    require("mosquitto")
+    with Mosquitto(name="mosquitto-idle") as idle:
+        wait_until(
+            lambda: not _retained_connected(idle.port),
+            90.0,
+            "mosquitto's retained clients/connected to expire (60 s after its last change)",
+            interval=2.0,
+        )
+        module = MqttModule()
+        for i in range(5):
+            fresh = probe(service(idle.address), 5.0)  # a restarted exporter: no memory
+            kept = probe(service(idle.address), 5.0, module)
+            for result in (fresh, kept):
+                assert result.errors == {}, (i, result.errors)
+                assert value(result, "broker_clients_connected") >= 0, i

@@ -31,6 +31,16 @@ change.  The module remembers each target's last values and fills such a gap whe
 successful probe was under ``CARRY_WINDOW`` seconds ago (no change can have gone unseen) and
 the uptime did not go backwards (no restart).
 
+That alone left ``broker_clients_connected`` absent from every probe of a broker idle for more
+than a minute: Mosquitto compares the count only at each ``sys_interval`` tick (10 s by
+default), and a probe lasting milliseconds between two ticks changes nothing it sees, so the
+value expired and was never published again (mosquitto-exporter does not see this: it stays
+subscribed).  So when neither the retained store nor a fresh memory has a topic of
+``WAIT_TOPICS``, the probe stays subscribed past the echo until the next tick publishes it
+(the count then includes the probe's own connection, as mosquitto-exporter's includes its
+own), within the probe's deadline less ``WAIT_MARGIN``; that costs up to one ``sys_interval``
+about once a minute on an idle broker, and nothing on a busy one.
+
 Failure follows blackbox (``services/base.py``): ``probe_success 0`` and the duration, the
 reason in ``ProbeResult.errors["mqtt"]``: ``connect:``, ``timeout:`` (naming the step: CONNACK,
 SUBACK or the echo), ``auth:`` (CONNACK 4/5), ``refused:`` (other CONNACK codes, SUBACK 0x80),
@@ -72,6 +82,11 @@ FIRST_BYTES = 24
 """Bytes of the peer's first answer quoted in a protocol error (enough to see "HTTP/1.1 400")."""
 CARRY_WINDOW = 55.0
 """Seconds a remembered value may fill a gap: under Mosquitto's 60 s $SYS message expiry."""
+WAIT_TOPICS = frozenset({"$SYS/broker/clients/connected"})
+"""Topics a probe waits for (past the echo, within its deadline) when it has no value for them:
+Mosquitto publishes them only when they change, and the probe's own connection changes them."""
+WAIT_MARGIN = 0.25
+"""Share of the probe's timeout (at most 1 s) kept free after waiting for WAIT_TOPICS."""
 
 PARAMS_SCHEMA: dict[str, Any] = params_schema("mqtt")
 
@@ -210,6 +225,7 @@ _STEP_TIMEOUTS = {
     "connack": "no CONNACK {within} (the port accepts TCP but does not answer as a broker)",
     "suback": "no SUBACK {within}",
     "echo": "the probe's own message on {topic} did not come back {within} (denied by an ACL?)",
+    "wait": "the broker stopped answering after the echo, {within}",
 }
 
 
@@ -269,8 +285,12 @@ async def read_sys(
     username: str | None = None,
     password: str | None = None,
     echo_prefix: str = DEFAULT_ECHO_PREFIX,
+    wait_for: frozenset[str] = frozenset(),
+    wait_until: float = 0.0,
 ) -> dict[str, bytes]:
-    """One MQTT session: the last payload of each catalog $SYS topic received before the echo."""
+    """One MQTT session: the last payload of each catalog $SYS topic received before the echo;
+    then, while a topic of ``wait_for`` is still missing, the session stays until it arrives
+    or ``wait_until`` (monotonic seconds): a missing one is not an error."""
     nonce = secrets.token_hex(8)
     echo = session.echo = f"{echo_prefix.rstrip('/')}/{nonce}"
     try:
@@ -299,6 +319,8 @@ async def read_sys(
             if packet.kind == wire.PUBLISH:
                 pub = wire.decode_publish(packet)
                 if pub.topic == echo and pub.payload == nonce.encode():
+                    session.step = "wait"
+                    await _wait_for_topics(packets, session, wait_for, wait_until)
                     break
                 if pub.topic.startswith(SYS):
                     session.sys_messages += 1
@@ -318,6 +340,25 @@ async def read_sys(
     except BaseException:
         writer.transport.abort()  # never wait for a peer that may not read
         raise
+
+
+async def _wait_for_topics(
+    packets: PacketStream, session: Session, topics: frozenset[str], until: float
+) -> None:
+    """Read $SYS updates until every topic of ``topics`` has a value or ``until`` passes."""
+    while not topics <= session.values.keys():
+        left = until - time.monotonic()
+        if left <= 0:
+            return
+        try:
+            packet = await asyncio.wait_for(packets.next(), left)
+        except TimeoutError:
+            return
+        if packet.kind == wire.PUBLISH:
+            pub = wire.decode_publish(packet)
+            if pub.topic in KNOWN_TOPICS:
+                session.sys_messages += 1
+                session.values[pub.topic] = pub.payload
 
 
 def _check_suback(packet: wire.Packet, echo: str) -> None:
@@ -375,6 +416,11 @@ class MqttModule(ServiceModule):
         session = probe.state = Session()
         username = params.get("username")
         host, port = split_address(probe.address)
+        key = (probe.target.name, probe.address)
+        previous = self._memory.get(key)
+        now = time.monotonic()
+        known = previous.values.keys() if previous and now - previous.at <= CARRY_WINDOW else ()
+        margin = min(1.0, WAIT_MARGIN * probe.timeout)
         values = await read_sys(
             host,
             port,
@@ -382,9 +428,10 @@ class MqttModule(ServiceModule):
             username=str(username) if username else None,
             password=probe.secret("password"),
             echo_prefix=str(params.get("echo_topic_prefix") or DEFAULT_ECHO_PREFIX),
+            wait_for=WAIT_TOPICS.difference(known),
+            wait_until=probe.deadline - margin,
         )
-        key = (probe.target.name, probe.address)
-        memory = carry_over(self._memory.get(key), Memory(time.monotonic(), values))
+        memory = carry_over(previous, Memory(time.monotonic(), values))
         self._memory[key] = memory
         probe.out.merge(sys_families(memory.values))
         if not session.sys_messages:
