@@ -206,3 +206,40 @@ def test_a_panel_on_the_inventorys_own_sql_metric_passes(
     # (and, its type unknown, a _total name is taken for a counter shown raw)
     rules = {f.rule for f in found if f.file.endswith("tenants.json")}
     assert rules == {"unknown-metric", "counter-without-rate"}
+
+
+def test_an_apps_catalog_makes_its_metrics_known_on_the_build(
+    promtool: Promtool, tmp_path: Path
+) -> None:
+    from fleetwatch.build import build
+    from fleetwatch.inventory import inventory_from_text
+
+    (tmp_path / "shop.catalog.yaml").write_text(
+        "metrics:\n  - {name: shop_orders_total, type: counter}\n"
+        "  - {name: shop_escrow_balance_total, type: gauge, help: 'a balance: not a counter'}\n"
+    )
+    text = (
+        "version: 1\ndeployments:\n  - name: prod\n    provider: p\n    apps:\n"
+        "      - name: shop\n        url: http://127.0.0.1:9/metrics\n"
+        "        catalog: shop.catalog.yaml\n"
+    )
+    inv = inventory_from_text(text, str(tmp_path / "fleet.yaml"), check_files=False)
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "build"
+    build(inv, repo, out)
+    names = yaml.safe_load((out / "prometheus" / "catalog.yml").read_text())["metrics"]
+    assert {m["name"]: m["type"] for m in names} == {
+        "shop_escrow_balance_total": "gauge",
+        "shop_orders_total": "counter",
+    }
+    dash = dashboard_with("sum(rate(shop_orders_total[$__rate_interval]))", uid="shop")
+    dash["panels"].append(
+        {**dash["panels"][1], "id": 77, "gridPos": {"h": 4, "w": 4, "x": 0, "y": 99},
+         "targets": [{"refId": "A", "expr": "rate(shop_escrow_balance_total[$__rate_interval])"}]}
+    )  # fmt: skip
+    write_json(out / "grafana" / "dashboards" / "shop" / "shop.json", dash)
+    found = [f for f in run([out], promtool=promtool).findings if f.file.endswith("shop.json")]
+    # the counter is fine under rate(); the balance named _total is a gauge by the catalog
+    assert [(f.rule, f.location.split(" ")[1]) for f in found if f.is_error] == [
+        ("rate-of-gauge", "77")
+    ]

@@ -289,12 +289,17 @@ def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
 
 
 def write_catalog(inventory: Inventory, path: Path) -> Path:
-    """The metrics the inventory itself defines (custom SQL queries), in the catalog format:
-    validate knows them on the build's dashboards and rules."""
-    from fleetwatch.catalog import inventory_catalog
+    """The metrics the inventory defines (custom SQL queries) and those of its apps' catalog
+    files (``apps: [{catalog: FILE}]``), in the catalog format: validate knows them on the
+    build's dashboards and rules."""
+    from fleetwatch.catalog import inventory_catalog, load_catalog
     from fleetwatch.catalog.save import dump_catalog
 
-    text = dump_catalog(inventory_catalog(inventory), "inventory", inventory.path or "inventory")
+    catalog = inventory_catalog(inventory)
+    files = sorted({a.catalog for a in inventory.apps() if a.catalog})
+    if files:
+        catalog = catalog.merge(*(load_catalog(f) for f in files))
+    text = dump_catalog(catalog, "inventory", inventory.path or "inventory")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path

@@ -150,7 +150,9 @@ def check_queries(
             note = know.deprecated(name)
             if note is not None:
                 add("deprecated-metric", note)
-        ctx = semantics.Context("panel" if q.panel else "variable", know.sample_type, know.recorded)
+        ctx = semantics.Context(
+            "panel" if q.panel else "variable", know.sample_type, know.recorded, know.declared_gauge
+        )
         for rule, msg in semantics.check_expr(q.expr, ctx):
             add(rule, msg)
         if not q.panel:
@@ -241,7 +243,7 @@ def run(
 
     with tempfile.TemporaryDirectory(prefix="fleetwatch-validate-") as tmp:
         findings += _promtool_rules(rule_items, promtool, Path(tmp))
-    ctx = semantics.Context("alert", know.sample_type, recorded)
+    ctx = semantics.Context("alert", know.sample_type, recorded, know.declared_gauge)
     all_rules = [
         at for item in rule_items for at in rule_checks.rules_of(item.file, item.data, item.line_of)
     ]

@@ -37,6 +37,18 @@ class Knowledge:
                 return str(kind)
         return self.own_types.get(name)
 
+    def declared_gauge(self, name: str) -> bool:
+        """``name`` is a gauge by the user's own word (a catalog of theirs, the inventory), not
+        by an exporter's TYPE line (node_exporter types some monotonic ``_total`` as gauges)."""
+        if self.catalog is None:
+            return False
+        metric = self.catalog.lookup(name)
+        if metric is None or metric.type != "gauge":
+            return False
+        from fleetwatch.catalog import shipped_names
+
+        return str(metric.source) not in shipped_names()
+
     def unknown(self, name: str, own: bool) -> str | None:
         """The message for a name that cannot exist, or None."""
         if name in self.recorded or name in self.own_known:

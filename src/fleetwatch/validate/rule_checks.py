@@ -106,7 +106,7 @@ def check_rules(rules: Iterable[RuleAt], ctx: semantics.Context) -> list[Finding
         expr = str(expr)
         alert = "alert" in at.rule
         kind = "alert" if alert else "record"
-        local = semantics.Context(kind, ctx.sample_type, ctx.recorded)
+        local = semantics.Context(kind, ctx.sample_type, ctx.recorded, ctx.declared_gauge)
         out += [at.finding(rule, msg, "expr") for rule, msg in semantics.check_expr(expr, local)]
         try:
             root = ast.parse(expr)

@@ -61,6 +61,8 @@ class Context:
     kind: str
     sample_type: Callable[[str], str | None] = lambda name: None
     recorded: Mapping[str, Recorded] = field(default_factory=dict)
+    #: a gauge the user declared (their catalog): rate() of it is wrong even when named _total
+    declared_gauge: Callable[[str], bool] = lambda name: False
 
 
 def recorded_shape(expr: str) -> str:
@@ -154,7 +156,11 @@ def _selector(
         rec = ctx.recorded.get(name)
         # a gauge named _total (node_exporter's systemd socket counts) is a counter in all
         # but its TYPE line: rate() of it is what everyone does
-        if kind == "gauge" and rec is None and not name.endswith("_total"):
+        if (
+            kind == "gauge"
+            and rec is None
+            and (not name.endswith("_total") or ctx.declared_gauge(name))
+        ):
             out.append(
                 (
                     "rate-of-gauge",
