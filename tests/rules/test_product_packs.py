@@ -47,7 +47,10 @@ VAL1, VAL2 = t("val-1", NODE, chain_id="hub-1"), t("val-2", NODE, chain_id="hub-
 VAL2_OFF = t("val-2", NODE, True, chain_id="hub-1")
 VAL3 = t("val-3", NODE, chain_id="hub-2")
 HEIGHT = "cometbft_consensus_height"
-POWER, MISSING = "cometbft_consensus_validators_power", "cometbft_consensus_missing_validators_power"
+POWER, MISSING = (
+    "cometbft_consensus_validators_power",
+    "cometbft_consensus_missing_validators_power",
+)
 
 
 def power(target: str, total: str, missing: str | None) -> list[tuple[str, str]]:
@@ -95,7 +98,12 @@ CASES: dict[str, list[Case]] = {
     "ChainConsensusStalled": [
         ("producing blocks", [(f"{HEIGHT}{VAL1}", "100+1x40")], "30m", []),
         ("a three-minute gap", [(f"{HEIGHT}{VAL1}", "100+10x20 300x3 310+10x20")], "26m", []),
-        ("stalled 7 minutes is shorter than for", [(f"{HEIGHT}{VAL1}", "100+1x20 120x20")], "27m", []),
+        (
+            "stalled 7 minutes is shorter than for",
+            [(f"{HEIGHT}{VAL1}", "100+1x20 120x20")],
+            "27m",
+            [],
+        ),
         ("in maintenance", [(f"{HEIGHT}{VAL2_OFF}", "100x40")], "30m", []),
     ],
     "ChainVotingPowerMissing": [
@@ -112,22 +120,33 @@ CASES: dict[str, list[Case]] = {
         ),
         (
             "one alert per chain, whatever the number of nodes",
-            power(VAL1, "100x40", "100x40") + power(VAL2, "100x40", "50x40")
+            power(VAL1, "100x40", "100x40")
+            + power(VAL2, "100x40", "50x40")
             + power(VAL3, "100x40", "10x40"),
             "30m",
             [{"deployment": "prod", "chain_id": "hub-1"}],
-        ),  # fmt: skip
+        ),
     ],
     "ChainConsensusBehindFleet": [
-        ("5 blocks behind", [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2}", "995+10x40")], "30m", []),
+        (
+            "5 blocks behind",
+            [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2}", "995+10x40")],
+            "30m",
+            [],
+        ),
         (
             "another chain is not the fleet",
             [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL3}", "9000+10x40")],
             "30m",
             [],
         ),
-        ("in maintenance", [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2_OFF}", "900x40")], "30m", []),
-    ],  # fmt: skip
+        (
+            "in maintenance",
+            [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2_OFF}", "900x40")],
+            "30m",
+            [],
+        ),
+    ],
     "HttpServiceHighErrorRatio": [
         ("1 % errors", requests(API, {"200": 99, "500": 1}), "30m", []),
         ("client errors are not server errors", requests(API, {"200": 50, "404": 50}), "30m", []),
@@ -189,7 +208,12 @@ def case_tests(names: set[str], alerts: dict[str, dict[str, Any]]) -> list[dict[
                         {
                             "labels": series_name(
                                 "ALERTS",
-                                {"alertname": alert, "alertstate": "firing", "severity": severity, **labels},
+                                {
+                                    "alertname": alert,
+                                    "alertstate": "firing",
+                                    "severity": severity,
+                                    **labels,
+                                },
                             ),
                             "value": 1,
                         }
@@ -242,14 +266,27 @@ def test_content_validates_but_for_app_metrics(built: Path) -> None:
     findings = json.loads(run.stdout)["findings"]
     others = [f for f in findings if f["rule"] != "unknown-metric"]
     assert not others, others
-    boards = {p.stem for p in (built / "grafana" / "dashboards").rglob("*.json")}
-    assert {"chain-node", "http-service"} <= boards
+    boards = {p.stem: p for p in (built / "grafana" / "dashboards").rglob("*.json")}
+    assert {"chain-node", "http-service"} <= set(boards)
+    for name, board in boards.items():
+        cells: dict[tuple[int, int], str] = {}
+        for panel in json.loads(board.read_text())["panels"]:
+            g = panel["gridPos"]
+            assert g["x"] + g["w"] <= 24, (name, panel["title"])
+            for x in range(g["x"], g["x"] + g["w"]):
+                for y in range(g["y"], g["y"] + g["h"]):
+                    assert (x, y) not in cells, f"{name}: {panel['title']} on {cells[(x, y)]}"
+                    cells[(x, y)] = panel["title"]
+            if panel["type"] != "row":
+                assert panel["fieldConfig"]["defaults"].get("unit"), (name, panel["title"])
 
 
 def test_every_alert_fires_in_its_generated_test_and_has_cases(built: Path) -> None:
     for pack in PACKS:
         alerts = _alerts(built / "prometheus" / "rules" / f"{pack}.yml")
-        generated = yaml.safe_load((built / "prometheus" / "tests" / f"{pack}.test.yml").read_text())
+        generated = yaml.safe_load(
+            (built / "prometheus" / "tests" / f"{pack}.test.yml").read_text()
+        )
         firing = {
             check["alertname"]
             for case in generated["tests"]
@@ -306,7 +343,8 @@ def test_status_history_states(built: Path, tmp_path: Path) -> None:
                 "expr": expr,
                 "eval_time": "15m",
                 "exp_samples": [
-                    {"labels": f'{{instance="{n}"}}', "value": v} for n, v in sorted(expected.items())
+                    {"labels": f'{{instance="{n}"}}', "value": v}
+                    for n, v in sorted(expected.items())
                 ],
             }
         ],
