@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import build, exporter_cpu, host, load, services
+from benchmarks import assign, build, exporter_cpu, host, load, services
 
 
 def main() -> None:
@@ -15,6 +15,7 @@ def main() -> None:
     exporter_cpu.main()
     services.main()
     build.main()
+    assign.main()
     sys.argv = argv
 
 

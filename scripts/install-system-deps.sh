@@ -45,6 +45,7 @@ APT_PACKAGES=(
   runc
   busybox-static
   sshfs
+  victoria-metrics
 )
 
 log() { printf 'install-system-deps: %s\n' "$*"; }

@@ -165,3 +165,39 @@ def test_filters_and_server_side_errors(client: AlertmanagerClient) -> None:
     # valid in Python, not in Go's RE2: Alertmanager refuses it and says why
     with pytest.raises(FleetwatchError, match=r"answered 400 to POST /api/v2/silences"):
         client.create_silence([Matcher("a", "(?=x)", True)], timedelta(hours=1), "c", "t")
+
+
+# --------------------------------------------------------------------------- cluster peers
+
+
+def test_no_reachable_peer_names_every_url() -> None:
+    urls = [f"http://127.0.0.1:{free_port()}" for _ in range(2)]
+    with pytest.raises(FleetwatchError, match="no Alertmanager peer is reachable") as err:
+        AlertmanagerClient(urls[0], timeout=2, peers=urls[1:]).silences()
+    assert all(u in str(err.value) for u in urls)
+
+
+def test_a_post_that_timed_out_is_not_sent_to_another_peer() -> None:
+    """It may have landed: a second silence elsewhere would be a duplicate."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        silent = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        other = f"http://127.0.0.1:{free_port()}"
+        client = AlertmanagerClient(silent, timeout=0.5, peers=[other])
+        with pytest.raises(FleetwatchError, match=f"Alertmanager at {silent} is unreachable"):
+            client.create_silence([Matcher("alertname", "X")], timedelta(hours=1), "c", "me")
+        assert client.url == silent
+
+
+@pytest.mark.e2e
+def test_ack_goes_to_the_peer_that_answers(alertmanager: AlertmanagerServer) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    client = AlertmanagerClient(dead, timeout=2, peers=[alertmanager.url])
+    silence_id = client.create_silence(
+        [Matcher("alertname", "PeerDown")], timedelta(hours=1), "peer test", "tester"
+    )
+    assert client.url == alertmanager.url and client.peers == (dead,)
+    direct = AlertmanagerClient(alertmanager.url, timeout=2)
+    assert silence_id in {s.id for s in direct.silences()}
+    direct.expire_silence(silence_id)

@@ -213,19 +213,27 @@ class Silence:
 
 @dataclass
 class AlertmanagerClient:
-    """Alertmanager's API v2 at ``url`` (e.g. ``http://127.0.0.1:9093``)."""
+    """Alertmanager's API v2 at ``url`` (e.g. ``http://127.0.0.1:9093``).
+
+    ``peers``: the other members of an Alertmanager cluster, tried in turn when ``url`` cannot
+    be reached (silences replicate between peers, so any one will do); ``url`` then becomes the
+    peer that answered.  A POST that timed out is not sent again elsewhere: it may have landed.
+    """
 
     url: str = DEFAULT_URL
     timeout: float = DEFAULT_TIMEOUT
+    peers: Sequence[str] = ()
     _opener: urllib.request.OpenerDirector = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.url = self.url.rstrip("/")
-        parsed = urllib.parse.urlsplit(self.url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise UsageError(f"bad Alertmanager URL {self.url!r}: expected http://HOST:PORT")
+        urls = [u.rstrip("/") for u in (self.url, *self.peers)]
+        for url in urls:
+            parsed = urllib.parse.urlsplit(url)
+            if parsed.scheme not in ("http", "https") or not parsed.netloc:
+                raise UsageError(f"bad Alertmanager URL {url!r}: expected http://HOST:PORT")
+        self.url, self.peers = urls[0], tuple(dict.fromkeys(urls[1:]))
         # loopback never goes through a proxy from the environment
-        loopback = parsed.hostname in _LOOPBACK
+        loopback = all(urllib.parse.urlsplit(u).hostname in _LOOPBACK for u in urls)
         handlers = [urllib.request.ProxyHandler({})] if loopback else []
         self._opener = urllib.request.build_opener(*handlers)
 
@@ -292,7 +300,37 @@ class AlertmanagerClient:
         query: Sequence[tuple[str, str]] = (),
         body: Any = None,
     ) -> Any:
-        url = self.url + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        tried = []
+        for url in (self.url, *self.peers):
+            if url in tried:
+                continue
+            tried.append(url)
+            try:
+                answer = self._call_one(url, method, path, query, body)
+            except _Unreachable as exc:
+                if exc.timed_out and method != "GET":
+                    raise exc.error from None
+                last = exc.error
+                continue
+            if url != self.url:  # the next calls go to the peer that answered
+                self.peers = tuple(u for u in (self.url, *self.peers) if u != url)
+                self.url = url
+            return answer
+        if len(tried) > 1:
+            raise FleetwatchError(
+                f"no Alertmanager peer is reachable ({', '.join(tried)}): {last}"
+            ) from None
+        raise last
+
+    def _call_one(
+        self,
+        base: str,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]],
+        body: Any,
+    ) -> Any:
+        url = base + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
         data = json.dumps(body).encode() if body is not None else None
         headers = {"Accept": "application/json"}
         if data is not None:
@@ -308,26 +346,36 @@ class AlertmanagerClient:
             unknown = exc.code == 404 or "not found" in detail
             if unknown and path.startswith("/api/v2/silence/"):
                 raise FleetwatchError(
-                    f"Alertmanager at {self.url} has no silence {path.rsplit('/', 1)[1]}"
+                    f"Alertmanager at {base} has no silence {path.rsplit('/', 1)[1]}"
                 ) from None
             raise FleetwatchError(
-                f"Alertmanager at {self.url} answered {exc.code} to {method} {path}: {detail}"
+                f"Alertmanager at {base} answered {exc.code} to {method} {path}: {detail}"
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", None) or exc
-            raise FleetwatchError(
-                f"Alertmanager at {self.url} is unreachable: {reason} "
+            error = FleetwatchError(
+                f"Alertmanager at {base} is unreachable: {reason} "
                 "(is it running? `fleetwatch up`, or pass --alertmanager URL)"
-            ) from None
+            )
+            raise _Unreachable(error, isinstance(reason, TimeoutError)) from None
         if not raw.strip():
             return None
         try:
             return json.loads(raw)
         except ValueError:
             raise FleetwatchError(
-                f"Alertmanager at {self.url} sent a non-JSON answer to {method} {path}: "
+                f"Alertmanager at {base} sent a non-JSON answer to {method} {path}: "
                 f"{_error_text(raw)}"
             ) from None
+
+
+class _Unreachable(Exception):
+    """One peer could not be reached (the next may be)."""
+
+    def __init__(self, error: FleetwatchError, timed_out: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.timed_out = timed_out
 
 
 def _list(data: Any, what: str) -> list[Mapping[str, Any]]:

@@ -94,6 +94,10 @@ def build(
         files += _alertmanager(
             content / "alerting.yaml", staging / layout.ALERTMANAGER, inventory.stack.inbox
         )
+        if inventory.scale is not None:
+            from fleetwatch.provisioning.scale import write_scale
+
+            files += write_scale(inventory, staging / layout.SCALE)
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
         for sub in layout.GENERATED:

@@ -87,3 +87,10 @@ class ToolError(FleetwatchError):
 class ToolUnavailable(ToolError):
     """An external tool cannot run at all (not installed, Docker without a daemon): one
     message for the whole run, never one finding per file."""
+
+
+class FetchError(FleetwatchError):
+    """A URL could not be read (unreachable, HTTP error, too large, too slow, not the expected
+    answer): the message names the URL.  Used by the metric catalogs' live sources."""
+
+    exit_code = 4

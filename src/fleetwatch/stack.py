@@ -62,8 +62,20 @@ class StackState:
 
 
 def http_ok(url: str, timeout: float = 1.0) -> bool:
+    opener = _HTTP
+    if url.startswith("https://"):
+        import ssl
+
+        # only the readiness of a process `up` just started on this machine (/-/healthy
+        # serves no data): its certificate is Prometheus' business (stack.exporter_scrape)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+        )
     try:
-        with _HTTP.open(url, timeout=timeout) as resp:
+        with opener.open(url, timeout=timeout) as resp:
             return bool(resp.status == 200)
     except OSError:
         return False
@@ -96,10 +108,12 @@ def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
         )  # fmt: skip
 
 
-def _serve(name: str, what: str, argv: list[str], listen: str, ready: str, log: Path) -> Service:
+def _serve(
+    name: str, what: str, argv: list[str], listen: str, ready: str, log: Path, scheme: str = "http"
+) -> Service:
     """Start ``argv`` (output to ``log``) and wait until GET ``ready`` on ``listen`` is 200."""
     proc = _start(argv, log)
-    url = f"http://{listen}"
+    url = f"{scheme}://{listen}"
     wait_until(lambda: http_ok(f"{url}{ready}"), START_TIMEOUT, what, proc)
     return Service(name, proc.pid, url, str(log))
 
@@ -109,13 +123,35 @@ def _listen(url_or_hostport: str) -> str:
     return parts.netloc
 
 
-def start_exporter(inventory_path: str | None, inventory: Inventory, state_dir: Path) -> Service:
+def start_exporter(
+    inventory_path: str | None,
+    inventory: Inventory,
+    state_dir: Path,
+    web_config_file: str | None = None,
+) -> Service:
+    """The exporter, with the web config (TLS, basic auth) that Prometheus' scrape config
+    (from ``stack.exporter_scrape``) expects of it."""
     listen = inventory.stack.exporter
+    scrape = inventory.stack.exporter_scrape
     argv = [sys.executable, "-m", "fleetwatch", "exporter", "--listen", listen]
     if inventory_path:
         argv += ["--inventory", inventory_path]
+    scheme = "http"
+    if web_config_file:
+        from fleetwatch.exporters.webconfig import load_web_config
+
+        web = load_web_config(web_config_file)  # a broken one: its error now, not a dead child
+        argv += ["--web.config.file", str(Path(web_config_file).resolve())]
+        scheme = web.scheme
+    if scrape.scheme != scheme:
+        raise ToolError(
+            f"stack.exporter_scrape says Prometheus scrapes the exporter over {scrape.scheme}, "
+            f"but it would serve {scheme}: "
+            + ("give `fleetwatch up --web.config.file FILE`" if scheme == "http" else
+               "set stack.exporter_scrape.tls (scheme https) in the inventory")
+        )  # fmt: skip
     log = state_dir / "exporter.log"
-    return _serve("exporter", "fleetwatch exporter", argv, listen, "/-/healthy", log)
+    return _serve("exporter", "fleetwatch exporter", argv, listen, "/-/healthy", log, scheme)
 
 
 def binary(env: str, names: tuple[str, ...], hint: str) -> str:

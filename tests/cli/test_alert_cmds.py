@@ -151,3 +151,24 @@ def test_bad_input_is_a_usage_error(args: list[str], message: str) -> None:
 def test_ack_requires_a_comment_and_matchers() -> None:
     assert run("ack", "alertname=X").exit_code == 2
     assert run("ack", "-c", "x").exit_code == 2
+
+
+def test_the_scale_inventory_gives_every_alertmanager_peer(tmp_path: Path) -> None:
+    from tests.inventory.scale_fixtures import scale_yaml
+
+    path = tmp_path / "fleet.yaml"
+    path.write_text(scale_yaml(hosts=2, exporters=2), encoding="utf-8")
+    client = alert_cmds._client(None, str(path), 5.0)
+    assert (client.url, client.peers) == ("http://127.0.0.1:19093", ("http://127.0.0.1:19095",))
+    given = alert_cmds._client("http://a:9093, http://b:9093", str(path), 5.0)
+    assert (given.url, given.peers) == ("http://a:9093", ("http://b:9093",))
+
+
+@pytest.mark.e2e
+def test_ack_reaches_a_live_peer_when_the_first_is_down(am: str) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    args = ("instance=peer-test", "-c", "peer failover", "--alertmanager", f"{dead},{am}")
+    result = run("ack", *args)
+    assert result.exit_code == 0, result.output
+    silences = AlertmanagerClient(am).silences()
+    assert [s.comment for s in silences if s.state == "active"].count("peer failover") == 1

@@ -107,6 +107,6 @@ def test_every_loader_through_the_cli(tmp_path: Path) -> None:
     (brought / "laughs.rules.yml").write_text(LAUGHS)
     run = _fw("validate", str(brought), cwd=tmp_path)
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "deep.json: error schema: invalid JSON: nested too deeply" in run.stdout, run.stdout
+    assert "deep.json: error parse: invalid JSON: nested too deeply" in run.stdout, run.stdout
     assert "laughs.rules.yml:7: error parse: aliases and merges expand" in run.stdout, run.stdout
     assert "Traceback" not in run.stderr

@@ -173,3 +173,49 @@ def test_time_from_must_be_a_duration(problems):
         "title: T\npanels:\n  - {type: stat, title: S, unit: none, expr: up, time_from: a day}\n"
     )
     assert "duration" in str(error) and "time_from" in str(error)
+
+
+ROWS = """\
+title: Rows
+panels:
+  - {type: row, title: Open}
+  - {type: stat, title: A, expr: up, unit: none}
+  - {type: row, title: Shut, collapsed: true}
+  - {type: timeseries, title: B, expr: up, unit: none}
+  - {type: timeseries, title: C, expr: up, unit: none}
+  - {type: stat, title: D, expr: up, unit: none}
+  - {type: row, title: After}
+  - {type: stat, title: E, expr: up, unit: none}
+"""
+
+
+def test_a_collapsed_rows_panels_are_nested_in_it_and_the_rest_moves_up(load):
+    d = built_from(load, ROWS)
+    top = [(p["type"], p["title"]) for p in d["panels"]]
+    assert top == [("row", "Open"), ("stat", "A"), ("row", "Shut"), ("row", "After"), ("stat", "E")]
+    open_row, a, shut, after, e = d["panels"]
+    assert open_row["collapsed"] is False and open_row["panels"] == []
+    assert shut["collapsed"] is True
+    assert [p["title"] for p in shut["panels"]] == ["B", "C", "D"]
+    # nested panels sit just below their row (where Grafana puts them when it is expanded)
+    assert shut["gridPos"]["y"] == a["gridPos"]["y"] + a["gridPos"]["h"]
+    nested = [p["gridPos"] for p in shut["panels"]]
+    assert min(g["y"] for g in nested) == shut["gridPos"]["y"] + 1
+    assert nested[0]["x"] == 0 and nested[1]["x"] == 12 and nested[2]["y"] > nested[0]["y"]
+    # the collapsed row hides its content: the next row is right below it
+    assert after["gridPos"]["y"] == shut["gridPos"]["y"] + 1
+    assert e["gridPos"]["y"] == after["gridPos"]["y"] + 1
+    check_properties(d)
+
+
+def test_validate_reads_the_queries_of_nested_panels(load):
+    from fleetwatch.validate.dashboards import iter_panels
+
+    d = built_from(load, ROWS)
+    titled = {p.get("title"): group for p, group in iter_panels(d)}
+    assert {"B", "C", "D"} <= set(titled) and titled["B"] != 0 and titled["A"] == 0
+    assert sum(len(p.get("targets", [])) for p, _ in iter_panels(d)) == 5
+
+
+def built_from(load: Any, text: str) -> dict[str, Any]:
+    return normalize(render(load(text)), "d.yaml", "fw-test")

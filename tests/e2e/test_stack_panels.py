@@ -140,13 +140,18 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
         span = _seconds(dashboard.get("time", {}).get("from", "now-1h"))
         # panels inside collapsed rows are for hardware a host may lack (ZFS, NFS, bonds,
         # NVMe, systemd): this machine has none of it, so their emptiness is told, not failed
-        hidden, collapsed = set(), False
-        for top in dashboard.get("panels", []):  # a row's panels: nested, or the ones after it
-            if top.get("type") == "row":
-                collapsed = bool(top.get("collapsed"))
-                hidden |= {id(p) for p in panels(top.get("panels", [])) if collapsed}
-            elif collapsed:
-                hidden.add(id(top))
+        # (Grafana's model: a collapsed row carries them in its own `panels`)
+        hidden = {
+            id(p)
+            for top in dashboard.get("panels", [])
+            if top.get("type") == "row" and top.get("collapsed")
+            for p in panels(top.get("panels", []))
+        }
+        assert all(
+            not top.get("panels")
+            for top in dashboard.get("panels", [])
+            if top.get("type") == "row" and not top.get("collapsed")
+        ), f"{path.name}: an expanded row with nested panels"
         for panel in panels(dashboard.get("panels", [])):
             for target in panel.get("targets", []):
                 if "expr" not in target or target.get("hide"):

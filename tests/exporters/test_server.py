@@ -117,3 +117,37 @@ async def test_own_series_exist_before_the_first_probe(client: TestClient) -> No
 )
 def test_deadline_comes_from_the_scrape_timeout_header(header: str | None, expected: float) -> None:
     assert probe_timeout(header) == expected
+
+
+async def test_collector_failures_are_counted_per_target(tmp_path) -> None:
+    # "broken" reads this machine's /proc but a garbage meminfo: meminfo fails (counted);
+    # "me" fails nothing, though some of its sources are absent here (NoData: not counted)
+    import os
+
+    proc = tmp_path / "proc"
+    proc.mkdir()
+    for name in os.listdir("/proc"):
+        if name != "meminfo" and (not name.isdigit() or name == "1"):
+            (proc / name).symlink_to(f"/proc/{name}")
+    (proc / "meminfo").write_text("MemTotal: lots of kB\n")
+    text = INVENTORY.format(port=_closed_port()) + (
+        "      - {name: broken, address: localhost, modules: [local],"
+        f" collectors: {{options: {{procfs: {proc}}}}}}}\n"
+    )
+    exporter = Exporter(inventory_from_text(text, "<test>"))
+    async with TestClient(TestServer(exporter.app())) as client:
+        for _ in range(2):
+            assert (await client.get("/probe", params={"target": "broken"})).status == 200
+            me = await client.get("/probe", params={"target": "me"})
+            assert me.status == 200
+        absent = [
+            s.labels["collector"]
+            for s in _families(await me.text())["node_scrape_collector_success"]
+            if s.value == 0
+        ]
+        await client.get("/probe", params={"target": "nosuchhost"})  # 400: never a label
+        counts = await _own(
+            client, "fleetwatch_collector_errors", "_total", "module", "target", "collector"
+        )
+    assert absent, "this machine lacks some sources (RAID, hwmon...): NoData for them"
+    assert counts == {("local", "broken", "meminfo"): 2.0}

@@ -71,3 +71,12 @@ def test_example_structure_without_file_checks() -> None:
     assert db.thresholds.memory == 98
     assert db.ssh.passphrase_env == "FLEETWATCH_SSH_PASSPHRASE"
     assert db.options.textfile_directory.startswith("/")
+
+
+def test_scale_example_loads_and_splits_across_both_exporters() -> None:
+    from fleetwatch.inventory.assign import assignment
+
+    inv = load_inventory(EXPORTERS / "fleet.scale.yaml")
+    owners = assignment(inv)
+    assert owners["node-01"] == "ex-a"  # pinned
+    assert set(owners.values()) == {"ex-a", "ex-b"}

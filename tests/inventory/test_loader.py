@@ -457,8 +457,8 @@ def test_all_problems_are_reported_sorted_by_line(fail: Fail) -> None:
     assert info.value.exit_code == 3
     assert str(info.value).splitlines() == [
         "x.yaml:2: must not be empty (deployments)",
-        "x.yaml:3: unknown key 'extra'; expected one of: defaults, deployments, stack, version"
-        " (extra)",
+        "x.yaml:3: unknown key 'extra'; expected one of: defaults, deployments, scale, stack,"
+        " version (extra)",
     ]
 
 

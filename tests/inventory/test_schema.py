@@ -32,6 +32,8 @@ def test_closed_everywhere_except_labels_and_params() -> None:
             assert "additionalProperties" not in obj  # each module's PARAMS_SCHEMA checks them
         elif path.endswith("/labels"):
             assert obj["additionalProperties"] == {"type": "string"}
+        elif path.endswith("/scale/properties/pins"):  # name -> exporter id
+            assert obj["additionalProperties"] == {"type": "string", "minLength": 1}
         else:
             assert obj["additionalProperties"] is False, path
 

@@ -94,6 +94,19 @@ def test_check_config(promtool: Promtool, tmp_path: Path, monkeypatch: pytest.Mo
     assert finding.file == "prometheus.yml" and "15x" in finding.message
 
 
+def test_files_in_a_folder_keep_their_name(
+    promtool: Promtool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative path with a folder comes back as given, not joined to its folder again."""
+    monkeypatch.chdir(tmp_path)
+    Path("sub").mkdir()
+    Path("sub/bad.yml").write_text(BAD_RULES)
+    Path("sub/prometheus.yml").write_text("global:\n  scrape_interval: 1 minute\n")
+    assert {f.file for f in promtool.check_rules([Path("sub/bad.yml")])} == {"sub/bad.yml"}
+    (finding,) = promtool.check_config(Path("sub/prometheus.yml"))
+    assert finding.file == "sub/prometheus.yml"
+
+
 def test_amtool_check_config(tmp_path: Path) -> None:
     require("amtool")
     cfg = tmp_path / "am.yml"

@@ -30,8 +30,8 @@ def _connection_options(func: F) -> F:
     options = [
         click.option(
             "--alertmanager", "url", metavar="URL", envvar=ENV_URL,
-            help=f"Alertmanager URL [default: the inventory's, else http://127.0.0.1:9093; "
-            f"env {ENV_URL}].",
+            help=f"Alertmanager URL, or the peers of a cluster comma-separated (tried in turn) "
+            f"[default: the inventory's, else http://127.0.0.1:9093; env {ENV_URL}].",
         ),
         click.option(
             "--inventory", "inventory_path", type=click.Path(dir_okay=False), default=None,
@@ -50,11 +50,18 @@ def _connection_options(func: F) -> F:
 def _client(url: str | None, inventory_path: str | None, timeout: float) -> AlertmanagerClient:
     from fleetwatch.alerting_client import DEFAULT_URL, AlertmanagerClient
 
-    if not url and inventory_path:
+    urls = [u.strip() for u in url.split(",") if u.strip()] if url else []
+    if not urls and inventory_path:
         from fleetwatch.inventory import load_inventory
 
-        url = load_inventory(inventory_path, check_files=False).stack.alertmanager_url
-    return AlertmanagerClient(url or DEFAULT_URL, timeout=timeout)
+        inventory = load_inventory(inventory_path, check_files=False)
+        cluster = inventory.scale.alertmanager if inventory.scale else None
+        if cluster is not None:  # any peer will do: silences replicate
+            urls = [f"http://{peer}" for peer in cluster.peers]
+        else:
+            urls = [inventory.stack.alertmanager_url]
+    urls = urls or [DEFAULT_URL]
+    return AlertmanagerClient(urls[0], timeout=timeout, peers=urls[1:])
 
 
 # --------------------------------------------------------------------------- alerts

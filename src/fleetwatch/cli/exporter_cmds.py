@@ -77,6 +77,11 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     "--no-target-list", is_flag=True,
     help="Do not list the inventory's targets on / (they name every host watched).",
 )  # fmt: skip
+@click.option(
+    "--replica", default=None, metavar="ID",
+    help="Under the inventory's scale: section, this exporter's id: probe only the targets "
+    "assigned to it (others answer 503, reason not_assigned).",
+)  # fmt: skip
 def exporter(
     inventory_path: str | None,
     listen: str,
@@ -84,6 +89,7 @@ def exporter(
     workers: int | None,
     web_config_file: str | None,
     no_target_list: bool,
+    replica: str | None,
 ) -> None:
     """Serve /metrics and the multi-target /probe?target=NAME&module=M endpoint."""
     from fleetwatch.exporters.server import Exporter, run_forever
@@ -105,11 +111,17 @@ def exporter(
         workers = 2 if (os.cpu_count() or 1) >= 2 else 0
     exp = Exporter(inventory, max_concurrency=max_concurrency, workers=workers)
     exp.list_targets = not no_target_list
+    if replica is not None:
+        exp.serve_replica(replica)
     scheme = web.scheme if web is not None else "http"
     base = f"{scheme}://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}"
     click.echo(f"fleetwatch exporter on {base} (inventory: {inventory.path})")
     click.echo(f"  own metrics:  {base}/metrics")
+    if replica is not None:
+        click.echo(f"  replica:      {replica} ({sum(map(exp.assigned, exp.targets))} targets)")
     for name, h in sorted(exp.targets.items()):
+        if not exp.assigned(name):
+            continue
         for module in h.modules:
             click.echo(f"  probe:        {base}/probe?target={name}&module={module}")
     click.echo("Ctrl-C to stop.")

@@ -39,9 +39,11 @@ def _register() -> None:
     from fleetwatch.cli import (
         alert_cmds,
         build_cmds,
+        catalog_cmds,
         exporter_cmds,
         inbox_cmds,
         inventory_cmds,
+        ssh_cmds,
         stack_cmds,
         validate_cmds,
     )
@@ -58,6 +60,8 @@ def _register() -> None:
     cli.add_command(alert_cmds.ack)
     cli.add_command(alert_cmds.unack)
     cli.add_command(inbox_cmds.notifications)
+    cli.add_command(ssh_cmds.ssh)
+    cli.add_command(catalog_cmds.catalog)
 
 
 _register()

@@ -27,8 +27,13 @@ STATE_DIR = ".fleetwatch"
 )
 @click.option("--detach", is_flag=True, help="Return once started; stop with `fleetwatch down`.")
 @click.option("--no-validate", is_flag=True, help="Skip `fleetwatch validate` of the build.")
+@click.option(
+    "--web.config.file", "web_config_file", type=click.Path(dir_okay=False), default=None,
+    help="The exporter's web config (TLS, basic auth), as for `fleetwatch exporter`; "
+    "stack.exporter_scrape says how Prometheus then scrapes it.",
+)  # fmt: skip
 def up(inventory_path: str | None, output: str, content: str, state_dir: str, detach: bool,
-       no_validate: bool) -> None:  # fmt: skip
+       no_validate: bool, web_config_file: str | None) -> None:  # fmt: skip
     """Build, validate, start the exporter, the alert inbox, Alertmanager and Prometheus; print
     a status table of the targets and where alerts go."""
     from fleetwatch import stack
@@ -46,7 +51,7 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
         _validate(out)
     current = stack.StackState()
     try:
-        current.services.append(stack.start_exporter(inventory_path, inv, state))
+        current.services.append(stack.start_exporter(inventory_path, inv, state, web_config_file))
         current.save(state)
         starts: list[tuple[Callable[[], stack.Service], str]] = [
             (lambda: stack.start_inbox(inv, state), "no local alert inbox."),

@@ -23,9 +23,9 @@ _REDUCE = {"calcs": ["lastNotNull"], "fields": "", "values": False}
 def render(dash: Dashboard) -> dict[str, Any]:
     requests = [Request(p.type, p.grid, p.title or p.type) for p in dash.panels]
     boxes, _ = place(requests)  # the loader has reported any problem already
-    panels = [
-        _panel(p, box, i + 1) for i, (p, box) in enumerate(zip(dash.panels, boxes, strict=True))
-    ]
+    panels = _nest(
+        [_panel(p, box, i + 1) for i, (p, box) in enumerate(zip(dash.panels, boxes, strict=True))]
+    )
     timepicker: dict[str, Any] = {}
     if dash.time_options:
         timepicker["time_options"] = list(dash.time_options)
@@ -49,6 +49,41 @@ def render(dash: Dashboard) -> dict[str, Any]:
     }
     if dash.uid:
         out["uid"] = dash.uid
+    return out
+
+
+def _nest(flat: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Grafana's row model: a collapsed row carries its panels in ``row.panels``.
+
+    An expanded row has ``panels: []`` and its panels follow it at the top level.  A collapsed
+    row's panels keep the positions they have when it is expanded (just below the row, as
+    Grafana saves them); everything after a collapsed row moves up by the height it hides.
+    """
+    out: list[dict[str, Any]] = []
+    row: dict[str, Any] | None = None  # the collapsed row being filled
+    shift = 0  # grid units hidden by the collapsed rows so far
+
+    def close() -> None:
+        nonlocal shift
+        if row is None:
+            return
+        top = row["gridPos"]["y"] + 1
+        bottom = max((p["gridPos"]["y"] + p["gridPos"]["h"] for p in row["panels"]), default=top)
+        shift += max(bottom - top, 0)
+
+    for panel in flat:
+        grid = panel["gridPos"]
+        if panel["type"] == "row":
+            close()
+            grid["y"] -= shift
+            out.append(panel)
+            row = panel if panel["collapsed"] else None
+        elif row is not None:
+            grid["y"] -= shift  # the row above moved by the same amount
+            row["panels"].append(panel)
+        else:
+            grid["y"] -= shift
+            out.append(panel)
     return out
 
 

@@ -28,6 +28,7 @@ KNOWN_REASONS = (
     "dns",
     "network",
     "bad_output",
+    "plan_rejected",
     "internal",
 )
 #: what most failures of a service module are (``ServiceDown`` reasons), counted from the start
@@ -97,8 +98,9 @@ class SelfMetrics:
         )
         self.collector_errors = Counter(
             "fleetwatch_collector_errors",
-            "Collectors (or parts of a probe) that failed while the probe went on.",
-            ["module", "collector"],
+            "Collectors (or parts of a probe) that failed while the probe went on, by target "
+            "(inventory targets only) and collector; a source absent on the target is no error.",
+            ["module", "target", "collector"],
             registry=self.registry,
         )
         self.skipped = Counter(
@@ -132,7 +134,13 @@ def self_specs() -> list[Spec]:
             ("module",),
         ),
         counter("fleetwatch_probe_errors_total", "Failed probes.", "module", "reason"),
-        counter("fleetwatch_collector_errors_total", "Failed collectors.", "module", "collector"),
+        counter(
+            "fleetwatch_collector_errors_total",
+            "Failed collectors.",
+            "module",
+            "target",
+            "collector",
+        ),
         gauge("fleetwatch_pool_connections", "Open pooled connections.", "module"),
         gauge("fleetwatch_targets_backing_off", "Targets in backoff.", "module"),
         counter("fleetwatch_probes_skipped_total", "Probes skipped by backoff.", "module"),

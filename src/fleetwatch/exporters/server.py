@@ -74,6 +74,28 @@ class Exporter:
         used = sorted({m for h in self.targets.values() for m in h.modules})
         self.backoff = Backoff()
         self.metrics = SelfMetrics(used, self._pool_sizes, self.backoff.backing_off)
+        #: this process's replica id under ``scale:`` and target -> owning replica (None: all)
+        self.replica: str | None = None
+        self._owners: dict[str, str] = {}
+
+    def serve_replica(self, replica: str) -> None:
+        """Probe only the targets the inventory's assignment gives ``replica``; any other
+        answers 503 ``not_assigned``.  UsageError if the inventory has no such replica."""
+        from fleetwatch.inventory.assign import assignment
+
+        scale = self.inventory.scale
+        if scale is None:
+            raise UsageError("--replica needs an inventory with a scale: section")
+        known = [e.id for e in scale.exporters]
+        if replica not in known:
+            raise UsageError(f"--replica {replica!r}: not in scale.exporters ({', '.join(known)})")
+        self.replica = replica
+        self._owners = assignment(self.inventory)
+        for module in sorted({m for h in self.targets.values() for m in h.modules}):
+            self.metrics.errors.labels(module, "not_assigned")  # counted from the start
+
+    def assigned(self, target: str) -> bool:
+        return self.replica is None or self._owners.get(target) == self.replica
 
     def _pool_sizes(self) -> dict[str, int]:
         return {name: m.pool_size() for name, m in self._modules.items()}
@@ -111,6 +133,13 @@ class Exporter:
     async def probe(self, target: str, module: str | None, timeout: float) -> ProbeResult:
         target, name = self.resolve(target, module)
         host = self.targets[target]
+        if not self.assigned(target):  # a misrouted scrape shows; no second SSH connection
+            self.metrics.errors.labels(name, "not_assigned").inc()
+            self.metrics.probes.labels(name, "failure").inc()
+            owner = self._owners.get(target, "?")
+            raise ProbeError(
+                target, "not_assigned", f"probed by exporter {owner}, this is {self.replica}"
+            )
         mod = self.module(name)
         # whatever was asked, at most the target's scrape interval (and MAX_TIMEOUT)
         timeout = min(timeout, max(MIN_TIMEOUT, min(host.scrape_interval_seconds, MAX_TIMEOUT)))
@@ -156,7 +185,8 @@ class Exporter:
         else:
             self.metrics.probes.labels(name, "success").inc()
         for source in result.errors:
-            self.metrics.collector_errors.labels(name, source).inc()
+            # target: an inventory name (resolve() refused any other), so bounded
+            self.metrics.collector_errors.labels(name, target, source).inc()
         return result
 
     def _internal(self, target: str, name: str, exc: BaseException) -> ProbeError:
@@ -228,6 +258,7 @@ class Exporter:
             f'<li><a href="/probe?target={html.escape(n)}&amp;module={html.escape(m)}">'
             f"{html.escape(n)} ({html.escape(m)})</a></li>"
             for n, h in sorted(self.targets.items())
+            if self.assigned(n)
             for m in h.modules
         )
         page = (

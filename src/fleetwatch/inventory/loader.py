@@ -44,6 +44,7 @@ from fleetwatch.inventory.model import (
     Stack,
     Thresholds,
 )
+from fleetwatch.inventory.scale import build_scale, check_scale, scale_schema
 
 EMBEDDED = "<embedded>"
 
@@ -122,6 +123,8 @@ def inventory_from_text(
     check_secrets(data, (), findings, _is_secret, _INSTEAD)
     _check_schema(data, findings)
     _Semantics(findings, base_dir, check_files).check(data)
+    if isinstance(data, dict) and "scale" in data:
+        check_scale(data["scale"], _target_paths(data), findings)
     if findings:
         raise findings.error()
     return _Builder(base_dir).inventory(path, data)
@@ -173,7 +176,9 @@ _INSTEAD = (
 def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of fleet.yaml v1."""
     text = resources.files("fleetwatch.inventory").joinpath("schema.json").read_text("utf-8")
-    return cast(dict[str, Any], json.loads(text))
+    out = cast(dict[str, Any], json.loads(text))
+    out["properties"]["scale"] = scale_schema()  # its own file: see inventory/scale.py
+    return out
 
 
 @cache
@@ -196,6 +201,18 @@ def _dict(value: Any) -> dict[str, Any]:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def _target_paths(data: Any) -> dict[str, JsonPath]:
+    """Every host's and service's name -> where it is defined."""
+    out: dict[str, JsonPath] = {}
+    for d, dep in enumerate(_list(_dict(data).get("deployments"))):
+        for kind in ("hosts", "services"):
+            for i, item in enumerate(_list(_dict(dep).get(kind))):
+                name = _dict(item).get("name")
+                if isinstance(name, str):
+                    out.setdefault(name, ("deployments", d, kind, i))
+    return out
 
 
 _MODULE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -496,7 +513,11 @@ class _Builder:
                 **{k: auth[k] for k in ("username", "password_file") if k in auth},
             ),
         )  # fmt: skip
-        return Inventory(path=path, deployments=deployments, defaults=defaults, stack=stack)
+        raw_scale = data.get("scale")
+        scale = build_scale(raw_scale, defaults.scrape_interval) if raw_scale else None
+        return Inventory(
+            path=path, deployments=deployments, defaults=defaults, stack=stack, scale=scale
+        )
 
     def deployment(self, top: _Layer, dep: dict[str, Any]) -> Deployment:
         layer = top.over(dep)
@@ -606,4 +627,5 @@ class _Builder:
                 parse_duration(timeout) if isinstance(timeout, str) else float(timeout)
             ),
             interpreter=cast(Interpreter, raw.get("interpreter", "auto")),
+            restricted=bool(raw.get("restricted", False)),
         )

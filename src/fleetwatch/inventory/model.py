@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from fleetwatch.errors import ConfigError
 from fleetwatch.inventory.collector_options import Options
+from fleetwatch.inventory.scale import Scale
 
 KnownHosts = Literal["strict", "off"]
 #: what runs a host's collection session: perl where the host has it (fewer forks), or sh
@@ -87,6 +88,8 @@ class SSHSettings:
     known_hosts_file: str | None = None
     connect_timeout_seconds: float = 5.0
     interpreter: Interpreter = "auto"
+    #: the host's authorized_keys entry forces the restricted agent (fleetwatch ssh restrict)
+    restricted: bool = False
 
     def warnings(self) -> list[str]:
         """What weakens this host's SSH security (told at check and at the first connect)."""
@@ -222,6 +225,8 @@ class Inventory:
     deployments: tuple[Deployment, ...]
     defaults: Defaults = field(default_factory=Defaults)
     stack: Stack = field(default_factory=Stack)
+    #: the scale-out topology (``scale:``); None: one exporter, one Prometheus
+    scale: Scale | None = None
 
     def hosts(self) -> list[Host]:
         """Every host, in file order."""

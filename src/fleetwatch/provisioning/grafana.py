@@ -18,12 +18,17 @@ DEFAULT_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/fleetwatch"
 
 def datasources(inventory: Inventory) -> dict[str, Any]:
     stack = inventory.stack
+    query_url, alertmanager_url = stack.prometheus_url, stack.alertmanager_url
+    if inventory.scale is not None:  # the global query endpoint; silences replicate to all peers
+        query_url = inventory.scale.storage.query_url
+        if inventory.scale.alertmanager is not None:
+            alertmanager_url = f"http://{inventory.scale.alertmanager.peers[0]}"
     sources: list[dict[str, Any]] = [
         {
             "name": "Prometheus",
             "type": "prometheus",
             "uid": PROMETHEUS_UID,
-            "url": stack.prometheus_url,
+            "url": query_url,
             "access": "proxy",
             "isDefault": True,
             "jsonData": {
@@ -35,7 +40,7 @@ def datasources(inventory: Inventory) -> dict[str, Any]:
             "name": "Alertmanager",
             "type": "alertmanager",
             "uid": ALERTMANAGER_UID,
-            "url": stack.alertmanager_url,
+            "url": alertmanager_url,
             "access": "proxy",
             "jsonData": {"implementation": "prometheus", "handleGrafanaManagedAlerts": False},
         },

@@ -18,7 +18,7 @@ from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Host, Inventory, Service
 from fleetwatch.inventory.model import ExporterScrape
-from fleetwatch.layout import INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
+from fleetwatch.layout import CATALOG, INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
 
@@ -81,6 +81,14 @@ def exporter_access(scrape: ExporterScrape) -> dict[str, Any]:
     return out
 
 
+def _alertmanagers(inventory: Inventory) -> list[str]:
+    """Every Alertmanager peer under ``scale:`` (alerts are not gossiped), else the one."""
+    cluster = inventory.scale.alertmanager if inventory.scale is not None else None
+    if cluster is not None:
+        return list(cluster.peers)
+    return [_hostport(inventory.stack.alertmanager_url)]
+
+
 def prometheus_config(inventory: Inventory) -> dict[str, Any]:
     exporter = inventory.stack.exporter
     access = exporter_access(inventory.stack.exporter_scrape)
@@ -117,9 +125,7 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
         },
         "rule_files": [f"{RULES_DIR}/*.yml"],
         "alerting": {
-            "alertmanagers": [
-                {"static_configs": [{"targets": [_hostport(inventory.stack.alertmanager_url)]}]}
-            ]
+            "alertmanagers": [{"static_configs": [{"targets": _alertmanagers(inventory)}]}]
         },
         "scrape_configs": scrape_configs,
     }
@@ -181,4 +187,17 @@ def write_prometheus(inventory: Inventory, out: Path) -> list[Path]:
     written.append(
         write_yaml(out / RULES_DIR / INVENTORY_RULES, inventory_rules(inventory), source)
     )
+    written.append(write_catalog(inventory, out / CATALOG))
     return written
+
+
+def write_catalog(inventory: Inventory, path: Path) -> Path:
+    """The metrics the inventory itself defines (custom SQL queries), in the catalog format:
+    validate knows them on the build's dashboards and rules."""
+    from fleetwatch.catalog import inventory_catalog
+    from fleetwatch.catalog.save import dump_catalog
+
+    text = dump_catalog(inventory_catalog(inventory), "inventory", inventory.path or "inventory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

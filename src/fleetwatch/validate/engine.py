@@ -210,6 +210,11 @@ def run(
     from fleetwatch.catalog import known_series, module_specs
 
     items, findings = discover(paths)
+    # a build's own catalog: the metrics its inventory defines (custom SQL queries)
+    catalogs = [
+        *catalogs,
+        *(layout.catalog_file(p) for p in paths if layout.catalog_file(p).is_file()),
+    ]
     checked: dict[str, list[str]] = {}
     by_kind: dict[str, list[Item]] = {}
     for item in items:
@@ -292,9 +297,10 @@ def run(
         check = dashboards.lint_dashboard(item.file, item.data, item.text)
         findings += [_in_part(f, item) for f in check.findings]
         queries += [_query_in_part(q, item) for q in check.queries]
-        if check.uid is not None and uids.setdefault(check.uid, item.file) != item.file:
+        where = f"{item.file} ({item.part})" if item.part else item.file
+        if check.uid is not None and uids.setdefault(check.uid, where) != where:
             msg = f"uid {check.uid!r} is also used by {uids[check.uid]}"
-            findings.append(Finding(item.file, "uid-duplicate", msg))
+            findings.append(Finding(item.file, "uid-duplicate", msg, item.part))
     findings += check_queries(queries, promtool, know, own)
 
     policy = policy or Policy()

@@ -176,6 +176,8 @@ def _display(token: str, given: dict[str, str], base: Path) -> str:
     """A file name from promtool's output as the user would write it."""
     if token in given:
         return given[token]
+    if token in given.values():  # parse_failures already put the name back as given
+        return token
     candidate = Path(token) if os.path.isabs(token) else base / token
     try:
         return os.path.relpath(candidate)

@@ -679,5 +679,6 @@ async def test_via_exporter(engine: Engine, tmp_path: Path) -> None:
         assert gone.status == 200  # blackbox-style: the answer says probe_success 0
         assert "probe_success 0.0" in await gone.text()
         metrics = await (await client.get("/metrics")).text()
-        line = 'fleetwatch_collector_errors_total{collector="docker",module="docker"} 1.0'
+        labels = 'collector="docker",module="docker",target="gone"'
+        line = f"fleetwatch_collector_errors_total{{{labels}}} 1.0"
         assert line in metrics.splitlines()

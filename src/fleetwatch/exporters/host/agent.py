@@ -245,24 +245,42 @@ my %native = (
 $| = 0;
 put("\n\@\@FW\@\@ready perl\n");
 flush_out();
+our ($RESTRICTED, %ALLOW);  # set by the forced command of a restricted key (restricted.py)
 while (defined(my $nonce = <STDIN>)) {
   chomp $nonce;
   next if $nonce eq "";
+  exit 1 unless $nonce =~ /^[0-9A-Za-z]{1,64}$/;  # it goes into shell-quoted markers
   my $m = "\@\@FW\@\@$nonce\@\@";
   my $plan = {pats => [], cmds => []};
+  my ($raw, $store, $stored) = ("", undef, 0);
   while (defined(my $l = <STDIN>)) {
     chomp $l;
     last if $l eq "E";
     my $t = substr($l, 0, 2);
+    if ($t eq "S ") { $store = substr($l, 2); next }
+    if ($t eq "P ") {
+      if (my $p = $plans{substr($l, 2)}) { ($plan, $stored) = ($p, 1) }
+      next;
+    }
+    $raw .= "$l\n";
     if ($t eq "F ") { push @{$plan->{pats}}, substr($l, 2); next }
-    if ($t eq "S ") { $plans{substr($l, 2)} = $plan; next }
-    if ($t eq "P ") { $plan = $plans{substr($l, 2)} || $plan; next }
     my (undef, $key, $len, @args) = split(/\t/, $l, -1);
-    next unless defined $len;
+    next unless defined $len && $len =~ /^\d+$/;
     my $sn = "";
     read(STDIN, $sn, $len) if $len;
+    $raw .= $sn;
     push @{$plan->{cmds}}, [$key, $sn, @args];
   }
+  if ($RESTRICTED && !$stored) {
+    # only the plan this key was set up for: its sha256 is in the forced command
+    my $h = sha256_hex($raw);
+    if (!$ALLOW{$h}) {
+      put("\n${m}rejected $h\n\n${m}end\n");
+      flush_out();
+      next;
+    }
+  }
+  $plans{$store} = $plan if defined $store && !$stored;
   my @pats = @{$plan->{pats}};
   my @cmds = @{$plan->{cmds}};
   put("\n${m}files\n");
@@ -310,13 +328,19 @@ def session_command(kind: Kind | Literal["auto"]) -> str:
     return "exec /bin/sh -c " + _quote("\n".join(boot))
 
 
-def _perl_plan(plan: Plan) -> bytes:
-    parts = [f"S {plan.key}\n".encode(), *(f"F {p}\n".encode() for p in plan.files)]
+def canonical_plan(plan: Plan) -> bytes:
+    """The plan as the perl session reads it (file patterns, then snippets with their bytes):
+    the text whose sha256 a restricted key's forced command accepts."""
+    parts = [f"F {p}\n".encode() for p in plan.files]
     for key, snippet in plan.commands.items():
         data = snippet.encode()
         head = "\t".join(("C", key, str(len(data)), *_native_args(key, plan)))
         parts += [head.encode(), b"\n", data]
     return b"".join(parts)
+
+
+def _perl_plan(plan: Plan) -> bytes:
+    return f"S {plan.key}\n".encode() + canonical_plan(plan)
 
 
 def _sh_plan(plan: Plan) -> bytes:

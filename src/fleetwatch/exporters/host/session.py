@@ -13,6 +13,7 @@ from typing import Any
 
 from fleetwatch.errors import ProbeError
 from fleetwatch.exporters.host.agent import READY, Kind, request, session_command
+from fleetwatch.exporters.host.restricted import REQUESTED_COMMAND, plan_hash
 from fleetwatch.exporters.host.script import Plan, marker
 from fleetwatch.exporters.host.transport import MAX_OUTPUT_BYTES
 from fleetwatch.inventory.model import Interpreter
@@ -34,14 +35,26 @@ class Session:
         self._plans: set[str] = set()  # keys of the plans this session has stored
 
     @classmethod
-    async def open(cls, conn: Any, interpreter: Interpreter, target: str) -> Session:
-        """A session on an SSH connection (asyncssh)."""
+    async def open(
+        cls, conn: Any, interpreter: Interpreter, target: str, restricted: bool = False
+    ) -> Session:
+        """A session on an SSH connection (asyncssh).  On a ``restricted`` key the host's
+        forced command is the session program, whatever command is asked for."""
         import asyncssh
 
-        process = await conn.create_process(
-            session_command(interpreter), stderr=asyncssh.DEVNULL, encoding=None
-        )
-        return await cls.start(process, target)
+        command = REQUESTED_COMMAND if restricted else session_command(interpreter)
+        process = await conn.create_process(command, stderr=asyncssh.DEVNULL, encoding=None)
+        try:
+            return await cls.start(process, target)
+        except ProbeError as exc:
+            if restricted and exc.reason == "bad_output":
+                raise ProbeError(
+                    target,
+                    "bad_output",
+                    f"{exc.detail}; ssh.restricted is set: is the key's restrict,command line "
+                    "(fleetwatch ssh restrict) installed on the host?",
+                ) from None
+            raise
 
     @classmethod
     async def start(cls, process: Any, target: str) -> Session:
@@ -95,6 +108,17 @@ class Session:
         self._plans.add(plan.key)
         end = f"\n{marker(nonce)}end\n".encode()
         data, _ = await self._read_until(end, "output ended before the end marker (truncated)")
+        rejected = f"\n{marker(nonce)}rejected ".encode()
+        if rejected in data:  # the nonce is fresh: no file content can hold it
+            self._plans.discard(plan.key)
+            raise ProbeError(
+                self._target,
+                "plan_rejected",
+                "the host's restricted key accepts another collection plan (this one is "
+                f"sha256 {plan_hash(plan)[:16]}...): the collectors or options changed since "
+                "its authorized_keys line was made; install the one `fleetwatch ssh restrict` "
+                "prints now",
+            )
         return data.decode("utf-8", errors="replace")
 
     def close(self) -> None:

@@ -189,7 +189,9 @@ class SSHPool:
         async def use(lease: _Lease) -> str:
             if lease.session is None:
                 interpreter = state.interpreter or host.ssh.interpreter
-                lease.session = await Session.open(lease.conn, interpreter, host.name)
+                lease.session = await Session.open(
+                    lease.conn, interpreter, host.name, host.ssh.restricted
+                )
             return await lease.session.collect(plan, nonce)
 
         def release(lease: _Lease, exc: BaseException | None) -> None:
@@ -224,6 +226,8 @@ class SSHPool:
         """A host whose perl answers come back broken again and again (an odd perl build, a
         wrapper printing into the stream) is collected by sh sessions from then on."""
         if session.kind != "perl" or not isinstance(exc, ProbeError) or exc.reason != "bad_output":
+            return
+        if host.ssh.restricted:  # its forced command is perl: no sh session to fall back to
             return
         state.perl_failures += 1
         if state.perl_failures >= _PERL_GIVE_UP and state.interpreter != "sh":

@@ -8,9 +8,12 @@ Read as prometheus/procfs 0.8 does, quirks included: absent attribute files and 
 numbers are 0; without ``devices/`` or ``features/`` the global reserve reads 0; of the
 ``allocation/<type>`` directories only a missing ``system`` fails the filesystem (procfs's
 reader keeps the error of the last one it reads).  node_exporter 1.5
-adds per-device error counters from a btrfs ioctl on mounted filesystems; an agentless
-reader of sysfs has no such ioctl, so those (``device_errors_total``, ``device_unused_bytes``
-and the ``btrfs_dev_uuid`` label) are not served.  No Btrfs mounted: nothing, successfully.
+adds per-device error counters from btrfs ioctls on mounted filesystems (BTRFS_IOC_FS_INFO,
+then BTRFS_IOC_DEV_INFO and BTRFS_IOC_GET_DEV_STATS per device id); those
+(``device_errors_total``, ``device_unused_bytes`` and the ``btrfs_dev_uuid`` label that
+``device_size_bytes`` then carries) are not served yet.  perl's ``ioctl`` on the mount point
+could issue them with packed structs, but nothing here has a Btrfs filesystem to check the
+struct layouts against.  No Btrfs mounted: nothing, successfully.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The metric catalog: every series name a query may use without a finding.
+"""fleetwatch's own closed world: every series name a query on its build may use.
 
 Exporter modules declare their families (``Module.specs``); the exporter declares its own
 (``selfmetrics.self_specs``); Prometheus adds ``up`` and friends; recording rules add theirs

@@ -1,0 +1,351 @@
+"""The scaled-out topology on real engines, from ``fleetwatch build``'s ``scale/`` output.
+
+2 fleetwatch exporter replicas (local module, 8 targets) -> 2 shards x 2 replicas of Prometheus
+in agent mode -> one VictoriaMetrics with dedup; vmalert evaluates rules once against it and
+notifies both peers of a 2-peer Alertmanager cluster -> one notification at a capture webhook.
+Every engine runs from the files the build wrote (cwd: the build folder).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from capture import CaptureServer
+from fleetwatch.build import build
+from fleetwatch.inventory import Inventory, load_inventory
+from fleetwatch.inventory.assign import assignment
+from servers import (
+    ALERTMANAGER,
+    LoopbackServer,
+    free_port,
+    http_get,
+    port_open,
+    require,
+    wait_until,
+)
+
+pytestmark = pytest.mark.e2e
+
+INTERVAL = 2  # seconds: scrape, dedup and evaluation interval
+HOSTS = [f"h-{i:02d}" for i in range(8)]
+
+DASHBOARD = "title: x\npanels:\n  - type: timeseries\n    title: L\n    unit: short\n    expr: up\n"
+
+RULES = """\
+groups:
+  - name: scale-e2e
+    rules:
+      - alert: ScaleE2E
+        expr: sum(up{job="local_2s"}) > 0
+        labels: {severity: critical}
+        annotations: {summary: Targets are up.}
+"""
+
+ALERTMANAGER_YML = """\
+route:
+  receiver: capture
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 1m
+  repeat_interval: 4h
+receivers:
+  - name: capture
+    webhook_configs: [{{url: "{url}/hook", send_resolved: false}}]
+"""
+
+
+def _port_pair() -> int:
+    """A free port whose successor is free too (an Alertmanager's web + gossip ports)."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and not port_open("127.0.0.1", port + 1):
+            return port
+    raise RuntimeError("no two consecutive free ports")
+
+
+def _inventory(exporters: list[int], vm: int, peers: list[int]) -> str:
+    hosts = "".join(f"      - {{name: {h}, address: 127.0.0.1}}\n" for h in HOSTS)
+    ex = "".join(
+        f"    - {{id: ex-{i}, address: '127.0.0.1:{p}'}}\n" for i, p in enumerate(exporters)
+    )
+    return (
+        f"version: 1\ndefaults: {{scrape_interval: {INTERVAL}s, modules: [local]}}\n"
+        f"deployments:\n  - name: dc1\n    provider: local\n    hosts:\n{hosts}"
+        f"scale:\n  exporters:\n{ex}"
+        "  scraper: {engine: prometheus-agent, shards: 2, replicas: 2}\n"
+        f"  storage: {{kind: victoriametrics, url: 'http://127.0.0.1:{vm}'}}\n"
+        "  rules: {evaluator: vmalert}\n"
+        f"  alertmanager: {{peers: [{', '.join(f'127.0.0.1:{p}' for p in peers)}]}}\n"
+    )
+
+
+def _args(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+class Engine(LoopbackServer):
+    """One engine process run from its built flags, in the build folder."""
+
+    def __init__(self, name: str, argv: list[str], port: int, ready: str, cwd: Path) -> None:
+        super().__init__(name, port=port)
+        self.argv, self.ready_path, self.cwd = argv, ready, cwd
+
+    def command(self) -> list[str]:
+        return self.argv
+
+    def run(self) -> Engine:
+        self.start(cwd=self.cwd, timeout=60)
+        return self
+
+
+@dataclass
+class Topology:
+    inventory: Inventory
+    out: Path
+    vm: Engine
+    agents: dict[tuple[int, int], Engine]
+    exporters: dict[str, Engine]
+    peers: list[Engine]
+    capture: CaptureServer
+
+    def shard_of(self, exporter_id: str) -> int:
+        assert self.inventory.scale is not None
+        return self.inventory.scale.shard_of(exporter_id)
+
+    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
+        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+        status, body = http_get(f"{self.vm.url}/api/v1/query?{urllib.parse.urlencode(params)}")
+        assert status == 200, body
+        return list(json.loads(body)["data"]["result"])
+
+
+@pytest.fixture(scope="module")
+def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
+    require("prometheus", "victoria-metrics", "vmalert", ALERTMANAGER)
+    tmp = tmp_path_factory.mktemp("scale")
+    ex_ports, vm_port, peer_ports = [free_port(), free_port()], free_port(), []
+    while len(peer_ports) < 2:
+        port = _port_pair()
+        if not {port, port + 1} & {p + d for p in peer_ports for d in (0, 1)}:
+            peer_ports.append(port)
+    fleet = tmp / "fleet.yaml"
+    fleet.write_text(_inventory(ex_ports, vm_port, peer_ports), encoding="utf-8")
+    inventory = load_inventory(fleet)
+    content = tmp / "content"
+    (content / "dashboards").mkdir(parents=True)
+    (content / "dashboards" / "x.yaml").write_text(DASHBOARD, encoding="utf-8")
+    out = tmp / "build"
+    build(inventory, content, out)
+    (out / "prometheus" / "rules" / "e2e.yml").write_text(RULES, encoding="utf-8")
+    started: list[Engine] = []
+
+    def run(engine: Engine) -> Engine:
+        started.append(engine)
+        return engine.run()
+
+    with CaptureServer() as capture:
+        (out / "alertmanager").mkdir(exist_ok=True)  # no alerting.yaml in this content
+        (out / "alertmanager" / "alertmanager.yml").write_text(
+            ALERTMANAGER_YML.format(url=capture.url), encoding="utf-8"
+        )
+        try:
+            vm_args = _args(out / "scale" / "storage" / "victoria-metrics.args")
+            vm = run(
+                Engine(
+                    "victoria-metrics",
+                    [
+                        "victoria-metrics",
+                        *vm_args,
+                        f"-storageDataPath={tmp / 'vm'}",
+                        "-search.latencyOffset=1s",
+                    ],
+                    vm_port,
+                    "/health",
+                    out,
+                )
+            )
+            exporters = {
+                f"ex-{i}": run(
+                    Engine(
+                        f"exporter-{i}",
+                        [
+                            sys.executable,
+                            "-m",
+                            "fleetwatch",
+                            "exporter",
+                            "--inventory",
+                            str(fleet),
+                            "--listen",
+                            f"127.0.0.1:{p}",
+                            "--replica",
+                            f"ex-{i}",
+                            "--workers",
+                            "0",
+                        ],
+                        p,
+                        "/-/healthy",
+                        out,
+                    )
+                )
+                for i, p in enumerate(ex_ports)
+            }
+            peers = []
+            for i, port in enumerate(peer_ports):
+                argv = [
+                    ALERTMANAGER,
+                    *_args(out / "scale" / "alertmanager" / f"peer-{i}.args"),
+                    f"--storage.path={tmp / f'am-{i}'}",
+                    "--cluster.pushpull-interval=2s",
+                    "--cluster.gossip-interval=200ms",
+                    "--cluster.peer-timeout=3s",
+                ]
+                peers.append(run(Engine(f"alertmanager-{i}", argv, port, "/-/ready", out)))
+            vmalert_port = free_port()
+            run(
+                Engine(
+                    "vmalert",
+                    [
+                        "vmalert",
+                        *_args(out / "scale" / "rules" / "vmalert.args"),
+                        f"-httpListenAddr=127.0.0.1:{vmalert_port}",
+                    ],
+                    vmalert_port,
+                    "/health",
+                    out,
+                )
+            )
+            agents = {}
+            for shard in range(2):
+                for replica in range(2):
+                    port = free_port()
+                    config = f"scale/shard-{shard}/replica-{replica}/prometheus.yml"
+                    agents[shard, replica] = run(
+                        Engine(
+                            f"agent-{shard}-{replica}",
+                            [
+                                "prometheus",
+                                "--enable-feature=agent",
+                                f"--config.file={config}",
+                                f"--storage.agent.path={tmp / f'agent-{shard}-{replica}'}",
+                                f"--web.listen-address=127.0.0.1:{port}",
+                            ],
+                            port,
+                            "/-/ready",
+                            out,
+                        )
+                    )
+            yield Topology(inventory, out, vm, agents, exporters, peers, capture)
+        finally:
+            for engine in reversed(started):
+                engine.stop()
+                engine.close()
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _by_instance(result: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["metric"]["instance"]: r for r in result}
+
+
+def test_every_target_once_from_its_assigned_exporter(topology: Topology) -> None:
+    owners = assignment(topology.inventory)
+    assert set(owners.values()) == {"ex-0", "ex-1"}
+
+    def complete() -> bool:
+        return set(_by_instance(topology.query('up{job="local_2s"} == 1'))) == set(HOSTS)
+
+    wait_until(complete, 60, "every target's up == 1 in VictoriaMetrics")
+    series = topology.query('up{job="local_2s"}')
+    assert sorted(r["metric"]["instance"] for r in series) == HOSTS  # once each, after dedup
+    for r in series:
+        labels = r["metric"]
+        assert labels["exporter"] == owners[labels["instance"]]
+        assert labels["shard"] == f"shard-{topology.shard_of(labels['exporter'])}"
+        assert "replica" not in labels
+    counts = topology.query('count by (instance) (node_load1{job="local_2s"})')
+    assert {r["metric"]["instance"]: r["value"][1] for r in counts} == dict.fromkeys(HOSTS, "1")
+
+
+def test_each_exporter_probes_only_its_own_targets(topology: Topology) -> None:
+    owners = assignment(topology.inventory)
+    for exporter_id, server in topology.exporters.items():
+        foreign = next(t for t, e in owners.items() if e != exporter_id)
+        status, body = http_get(f"{server.url}/probe?target={foreign}&module=local")
+        assert status == 503 and b"not_assigned" in body
+        status, metrics = http_get(f"{server.url}/metrics")
+        errors = [
+            line
+            for line in metrics.decode().splitlines()
+            if line.startswith("fleetwatch_probe_errors_total") and "not_assigned" in line
+        ]
+        assert errors and float(errors[0].rsplit(" ", 1)[1]) >= 1  # only this test's probe
+
+
+def test_dedup_keeps_one_sample_per_interval(topology: Topology) -> None:
+    wait_until(lambda: topology.query('up{job="local_2s"}') != [], 60, "samples")
+    window = 20
+
+    def full_window() -> bool:
+        got = topology.query(f'count_over_time(up{{instance="{HOSTS[0]}"}}[{window}s])')
+        return bool(got) and float(got[0]["value"][1]) >= window / INTERVAL - 2
+
+    wait_until(full_window, 60, "a full window of samples")
+    got = topology.query(f'count_over_time(up{{instance="{HOSTS[0]}"}}[{window}s])')
+    # two replicas scrape every 2 s: ~20 samples without dedup, ~10 with it
+    assert float(got[0]["value"][1]) <= window / INTERVAL + 2
+
+
+def test_a_killed_scraper_replica_leaves_no_gap(topology: Topology) -> None:
+    shard0 = [h for h, e in assignment(topology.inventory).items() if topology.shard_of(e) == 0]
+    assert shard0
+    topology.agents[0, 0].stop()
+    killed = time.time()
+
+    def later() -> bool:
+        got = topology.query(f'timestamp(up{{instance="{shard0[0]}"}})')
+        return bool(got) and float(got[0]["value"][1]) > killed + 6 * INTERVAL
+
+    wait_until(later, 60, "samples well after the kill")
+    for at in [killed + k * INTERVAL for k in range(1, 6)]:
+        expr = f'count_over_time(up{{job="local_2s",shard="shard-0"}}[{2 * INTERVAL}s])'
+        got = _by_instance(topology.query(expr, at))
+        assert set(got) == set(shard0), at
+        assert all(float(r["value"][1]) >= 1 for r in got.values())
+
+
+def test_vmalert_fires_once_both_peers_one_notification(topology: Topology) -> None:
+    def clustered() -> bool:
+        for peer in topology.peers:
+            status, body = http_get(f"{peer.url}/api/v2/status")
+            if status != 200 or len(json.loads(body)["cluster"].get("peers") or []) != 2:
+                return False
+        return True
+
+    wait_until(clustered, 30, "the Alertmanager cluster to settle")
+
+    def at_both() -> bool:
+        for peer in topology.peers:
+            status, body = http_get(f"{peer.url}/api/v2/alerts?filter=alertname%3DScaleE2E")
+            if status != 200 or not json.loads(body):
+                return False
+        return True
+
+    wait_until(at_both, 60, "ScaleE2E at both peers")
+    wait_until(lambda: topology.capture.received("/hook") != [], 30, "a notification")
+    first = topology.capture.received("/hook")[0].at
+    # the second peer waits its position x peer-timeout (3 s) and finds it in the shared log
+    wait_until(lambda: time.time() > first + 10, 15, "past the second peer's turn")
+    hooks = topology.capture.received("/hook")
+    assert len(hooks) == 1, [h.body for h in hooks]
+    assert [a["labels"]["alertname"] for a in hooks[0].body["alerts"]] == ["ScaleE2E"]
+    alerts = topology.query('ALERTS{alertname="ScaleE2E"}')
+    assert len(alerts) == 1  # evaluated once: one series of its state in the store
