@@ -157,6 +157,24 @@ def test_given_uid_wins(load):
     assert d["uid"] == "mine"
 
 
+def test_time_from_is_the_panels_own_range(load):
+    board = load(
+        "title: T\npanels:\n"
+        "  - {type: state-timeline, title: History, unit: none, expr: up, time_from: 24h}\n"
+        "  - {type: timeseries, title: Now, unit: none, expr: up}\n"
+    )
+    history, now = normalize(render(board), "d.yaml", "fw-t")["panels"]
+    assert history["timeFrom"] == "24h"
+    assert "timeFrom" not in now
+
+
+def test_time_from_must_be_a_duration(problems):
+    (error,) = problems(
+        "title: T\npanels:\n  - {type: stat, title: S, unit: none, expr: up, time_from: a day}\n"
+    )
+    assert "duration" in str(error) and "time_from" in str(error)
+
+
 ROWS = """\
 title: Rows
 panels:

@@ -163,6 +163,7 @@ def _panel(p: dict[str, Any], line: int) -> Panel:
         links=tuple(_link(v) for v in p.get("links", ())),
         data_links=tuple(_link(v) for v in p.get("data_links", ())),
         sparkline=p.get("sparkline", False),
+        time_from=p.get("time_from"),
         content=p.get("content", ""),
         collapsed=p.get("collapsed", False),
         datasource=Datasource(ds["type"], ds["uid"]) if ds else None,

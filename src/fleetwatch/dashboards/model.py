@@ -87,6 +87,7 @@ class Panel:
     links: tuple[Link, ...] = ()
     data_links: tuple[Link, ...] = ()
     sparkline: bool = False
+    time_from: str | None = None  # the panel's own relative range (Grafana timeFrom)
     content: str = ""
     collapsed: bool = False
     datasource: Datasource | None = None

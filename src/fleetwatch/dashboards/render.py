@@ -160,6 +160,8 @@ def _panel(p: Panel, box: Box, panel_id: int) -> dict[str, Any]:
     if p.type == "row":
         return out | {"collapsed": p.collapsed, "panels": []}
     out["description"] = p.description
+    if p.time_from is not None:
+        out["timeFrom"] = p.time_from
     if p.links:
         out["links"] = [_link(link) for link in p.links]
     if p.type == "text":

@@ -1,0 +1,368 @@
+"""The product example content (examples/product/: dashboards, rules, and the app catalog in
+exporters/catalogs/): it builds with `fleetwatch build --content examples/product`, validates
+with no finding given the HTTP service's catalog, every alert fires in its generated test, and
+the cases below hold: silent on the healthy side, and the extra firing cases an alert must
+get right.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTENT = ROOT / "examples" / "product"
+CATALOG = ROOT / "exporters" / "catalogs" / "http-service.yaml"
+PACKS = ("chain-node", "http-service")
+
+
+def t(instance: str, job: str, maintenance: bool = False, **extra: str) -> str:
+    """Target labels as the build's scrape jobs give them, plus ``extra``."""
+    labels = {
+        "instance": instance,
+        "job": job,
+        "deployment": "prod",
+        "provider": "aws",
+        "maintenance": "true" if maintenance else "false",
+        **extra,
+    }
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in labels.items()) + "}"
+
+
+def with_labels(target: str, **extra: str) -> str:
+    return target[:-1] + "".join(f', {k}="{v}"' for k, v in extra.items()) + "}"
+
+
+# --- chain node ------------------------------------------------------------------------------
+
+NODE = "cometbft-node"
+VAL1, VAL2 = t("val-1", NODE, chain_id="hub-1"), t("val-2", NODE, chain_id="hub-1")
+VAL2_OFF = t("val-2", NODE, True, chain_id="hub-1")
+VAL3 = t("val-3", NODE, chain_id="hub-2")
+HEIGHT = "cometbft_consensus_height"
+POWER, MISSING = (
+    "cometbft_consensus_validators_power",
+    "cometbft_consensus_missing_validators_power",
+)
+
+
+def power(target: str, total: str, missing: str | None) -> list[tuple[str, str]]:
+    series = [(f"{POWER}{target}", total)]
+    return series + ([(f"{MISSING}{target}", missing)] if missing is not None else [])
+
+
+# --- HTTP service ----------------------------------------------------------------------------
+
+APP = "checkout"
+API = t("api-1", APP)
+API_OFF = t("api-1", APP, True)
+
+
+def requests(target: str, per_min: dict[str, int], route: str = "/orders") -> list[tuple[str, str]]:
+    """http_requests_total per status code, ``per_min`` requests a minute each."""
+    return [
+        (
+            "http_requests_total" + with_labels(target, code=code, method="GET", route=route),
+            f"0+{n}x40",
+        )
+        for code, n in per_min.items()
+    ]
+
+
+def latency(target: str, per_min: dict[str, int], route: str = "/orders") -> list[tuple[str, str]]:
+    """Cumulative bucket counts: ``per_min[le]`` requests a minute at or below ``le``."""
+    return [
+        (
+            "http_request_duration_seconds_bucket"
+            + with_labels(target, le=le, method="GET", route=route),
+            f"0+{n}x40",
+        )
+        for le, n in per_min.items()
+    ]
+
+
+def queue(target: str, values: str, name: str = "emails") -> list[tuple[str, str]]:
+    return [("app_task_queue_depth" + with_labels(target, queue=name), values)]
+
+
+Case = tuple[str, list[tuple[str, str]], str, list[dict[str, str]]]
+# alertname -> [(case, input series, eval time, labels of the alerts expected: [] = silent)]
+CASES: dict[str, list[Case]] = {
+    "ChainConsensusStalled": [
+        ("producing blocks", [(f"{HEIGHT}{VAL1}", "100+1x40")], "30m", []),
+        ("a three-minute gap", [(f"{HEIGHT}{VAL1}", "100+10x20 300x3 310+10x20")], "26m", []),
+        (
+            "stalled 7 minutes is shorter than for",
+            [(f"{HEIGHT}{VAL1}", "100+1x20 120x20")],
+            "27m",
+            [],
+        ),
+        ("in maintenance", [(f"{HEIGHT}{VAL2_OFF}", "100x40")], "30m", []),
+    ],
+    "ChainVotingPowerMissing": [
+        ("everyone signs", power(VAL1, "100x40", "0x40"), "30m", []),
+        ("30 % missing", power(VAL1, "100x40", "30x40"), "30m", []),
+        ("an empty validator set is no division by zero", power(VAL1, "0x40", "0x40"), "30m", []),
+        ("no missing-power series", power(VAL1, "100x40", None), "30m", []),
+        ("in maintenance", power(VAL2_OFF, "100x40", "100x40"), "30m", []),
+        (
+            "exactly a third fires",
+            power(VAL1, "3x40", "1x40"),
+            "30m",
+            [{"deployment": "prod", "chain_id": "hub-1"}],
+        ),
+        (
+            "one alert per chain, whatever the number of nodes",
+            power(VAL1, "100x40", "100x40")
+            + power(VAL2, "100x40", "50x40")
+            + power(VAL3, "100x40", "10x40"),
+            "30m",
+            [{"deployment": "prod", "chain_id": "hub-1"}],
+        ),
+    ],
+    "ChainConsensusBehindFleet": [
+        (
+            "5 blocks behind",
+            [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2}", "995+10x40")],
+            "30m",
+            [],
+        ),
+        (
+            "another chain is not the fleet",
+            [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL3}", "9000+10x40")],
+            "30m",
+            [],
+        ),
+        (
+            "in maintenance",
+            [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2_OFF}", "900x40")],
+            "30m",
+            [],
+        ),
+    ],
+    "HttpServiceHighErrorRatio": [
+        ("1 % errors", requests(API, {"200": 99, "500": 1}), "30m", []),
+        ("client errors are not server errors", requests(API, {"200": 50, "404": 50}), "30m", []),
+        ("no traffic is no ratio", requests(API, {"200": 0, "503": 0}), "30m", []),
+        ("in maintenance", requests(API_OFF, {"200": 50, "503": 50}), "30m", []),
+        (
+            "a 5xx status class counts too",
+            requests(API, {"2xx": 50, "5xx": 50}),
+            "30m",
+            [{"deployment": "prod", "job": APP, "instance": "api-1"}],
+        ),
+        (
+            "errors on one route of several",
+            requests(API, {"200": 100}) + requests(API, {"502": 20}, route="/pay"),
+            "30m",
+            [{"deployment": "prod", "job": APP, "instance": "api-1"}],
+        ),
+    ],
+    "HttpServiceHighLatency": [
+        ("fast", latency(API, {"0.1": 10, "0.5": 10, "+Inf": 10}), "30m", []),
+        ("p99 just under 1 s", latency(API, {"0.5": 0, "1": 10, "+Inf": 10}), "30m", []),
+        ("no traffic", latency(API, {"1": 0, "+Inf": 0}), "30m", []),
+        ("in maintenance", latency(API_OFF, {"1": 0, "5": 10, "+Inf": 10}), "30m", []),
+    ],
+    "AppTaskQueueBackingUp": [
+        ("deep but draining", queue(API, "5000-50x40"), "30m", []),
+        ("growing but shallow", queue(API, "0+10x40"), "30m", []),
+        ("deep and steady", queue(API, "5000x40"), "30m", []),
+        ("in maintenance", queue(API_OFF, "1000+100x40"), "30m", []),
+        (
+            "two queues, one backing up",
+            queue(API, "1000+100x40") + queue(API, "2000-10x40", name="reports"),
+            "30m",
+            [{"deployment": "prod", "job": APP, "instance": "api-1", "queue": "emails"}],
+        ),
+    ],
+}
+
+
+def series_name(name: str, labels: dict[str, str]) -> str:
+    return name + "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def case_tests(names: set[str], alerts: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """promtool cases: a silent one expects no alert; a firing one reads ALERTS, so it checks
+    which alerts fire and with which labels (their annotations are the generated test's)."""
+    tests = []
+    for alert, cases in CASES.items():
+        if alert not in names:
+            continue
+        severity = alerts[alert]["labels"]["severity"]
+        for case, series, at, firing in cases:
+            check: dict[str, Any] = {"eval_time": at, "alertname": alert, "exp_alerts": []}
+            if firing:
+                check = {
+                    "expr": f'ALERTS{{alertname="{alert}", alertstate="firing"}}',
+                    "eval_time": at,
+                    "exp_samples": [
+                        {
+                            "labels": series_name(
+                                "ALERTS",
+                                {
+                                    "alertname": alert,
+                                    "alertstate": "firing",
+                                    "severity": severity,
+                                    **labels,
+                                },
+                            ),
+                            "value": 1,
+                        }
+                        for labels in firing
+                    ],
+                }
+            key = "promql_expr_test" if firing else "alert_rule_test"
+            tests.append(
+                {
+                    "name": f"{alert}: {case}",
+                    "interval": "1m",
+                    "input_series": [{"series": s, "values": v} for s, v in series],
+                    key: [check],
+                }
+            )
+    return tests
+
+
+def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fleetwatch", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def _promtool(*files: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["promtool", "test", "rules", *map(str, files)],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    if shutil.which("promtool") is None:
+        pytest.skip("promtool not installed")
+    work = tmp_path_factory.mktemp("product")
+    run = _fw("build", "--content", str(CONTENT), "-o", str(work / "build"), cwd=work)
+    assert run.returncode == 0, run.stdout + run.stderr
+    yield work / "build"
+
+
+def _alerts(rule_file: Path) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load(rule_file.read_text())
+    return {r["alert"]: r for g in data["groups"] for r in g["rules"] if "alert" in r}
+
+
+def test_content_validates_with_the_app_catalog(built: Path) -> None:
+    """CometBFT's names ship with fleetwatch's catalogs; the HTTP service's come from its
+    catalog file: without it, they (and only they) are unknown."""
+    run = _fw("validate", "--format", "json", str(built), cwd=built.parent)
+    findings = json.loads(run.stdout)["findings"]
+    assert findings
+    assert {(f["rule"], Path(f["file"]).stem) for f in findings} == {
+        ("unknown-metric", "http-service")
+    }
+    run = _fw(
+        "validate", "--format", "json", "--catalog", str(CATALOG), str(built), cwd=built.parent
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert json.loads(run.stdout)["findings"] == []
+    boards = {p.stem: p for p in (built / "grafana" / "dashboards").rglob("*.json")}
+    assert {"chain-node", "http-service"} <= set(boards)
+    for name, board in boards.items():
+        cells: dict[tuple[int, int], str] = {}
+        for panel in json.loads(board.read_text())["panels"]:
+            g = panel["gridPos"]
+            assert g["x"] + g["w"] <= 24, (name, panel["title"])
+            for x in range(g["x"], g["x"] + g["w"]):
+                for y in range(g["y"], g["y"] + g["h"]):
+                    assert (x, y) not in cells, f"{name}: {panel['title']} on {cells[(x, y)]}"
+                    cells[(x, y)] = panel["title"]
+            if panel["type"] != "row":
+                assert panel["fieldConfig"]["defaults"].get("unit"), (name, panel["title"])
+
+
+def test_every_alert_fires_in_its_generated_test_and_has_cases(built: Path) -> None:
+    for pack in PACKS:
+        alerts = _alerts(built / "prometheus" / "rules" / f"{pack}.yml")
+        generated = yaml.safe_load(
+            (built / "prometheus" / "tests" / f"{pack}.test.yml").read_text()
+        )
+        firing = {
+            check["alertname"]
+            for case in generated["tests"]
+            for check in case.get("alert_rule_test", [])
+            if check["exp_alerts"]
+        }
+        assert firing == set(alerts), pack
+        assert set(alerts) <= set(CASES), f"{pack}: no cases for {set(alerts) - set(CASES)}"
+    run = _promtool(*sorted((built / "prometheus" / "tests").glob("*.test.yml")))
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("pack", PACKS)
+def test_cases(built: Path, tmp_path: Path, pack: str) -> None:
+    rule_file = built / "prometheus" / "rules" / f"{pack}.yml"
+    alerts = _alerts(rule_file)
+    tests = case_tests(set(alerts), alerts)
+    assert tests
+    doc = {"rule_files": [str(rule_file)], "evaluation_interval": "1m", "tests": tests}
+    path = tmp_path / f"{pack}.cases.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run = _promtool(path)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _panel_expr(board: Path, title: str) -> str:
+    panels = json.loads(board.read_text())["panels"]
+    (panel,) = [p for p in panels if p["title"] == title]
+    expr: str = panel["targets"][0]["expr"]
+    for var in ("deployment", "job", "instance", "route"):
+        expr = expr.replace(f"${var}", ".+")
+    return expr.replace("$__rate_interval", "5m")
+
+
+def test_status_history_states(built: Path, tmp_path: Path) -> None:
+    """The 24 h status panel: 2 healthy, 1 degraded (> 5 % 5xx), 0 down; no traffic is healthy."""
+    board = next((built / "grafana" / "dashboards").rglob("http-service.json"))
+    panel = json.loads(board.read_text())["panels"]
+    assert [p.get("timeFrom") for p in panel if p["title"] == "Status history (24 h)"] == ["24h"]
+    expr = _panel_expr(board, "Status history (24 h)")
+    targets = {name: t(name, APP) for name in ("ok", "failing", "down", "idle")}
+    series = [(f"up{targets[n]}", "0x20" if n == "down" else "1x20") for n in targets]
+    series += requests(targets["ok"], {"200": 99, "500": 1})
+    series += requests(targets["failing"], {"200": 80, "500": 20})
+    series += requests(targets["down"], {"200": 10})
+    series += requests(targets["idle"], {"200": 0})
+    expected = {"ok": 2, "failing": 1, "down": 0, "idle": 2}
+    test = {
+        "name": "status history",
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series],
+        "promql_expr_test": [
+            {
+                "expr": expr,
+                "eval_time": "15m",
+                "exp_samples": [
+                    {"labels": f'{{instance="{n}"}}', "value": v}
+                    for n, v in sorted(expected.items())
+                ],
+            }
+        ],
+    }
+    rules = tmp_path / "none.yml"
+    rules.write_text("groups: []\n")
+    doc = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [test]}
+    path = tmp_path / "status.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run = _promtool(path)
+    assert run.returncode == 0, run.stdout + run.stderr
