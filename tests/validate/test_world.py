@@ -152,3 +152,19 @@ def test_a_template_label_in_labels_is_an_error_in_annotations_a_warning(
     found = _findings(WORLD / "planted" / "planted.rules.yml", promtool)
     severity = {f.line: f.severity for f in found if f.rule == "template-label"}
     assert severity == {15: "warning", 77: "error"}
+
+
+def test_a_prometheus_yml_in_the_same_run_tells_the_rate_windows(
+    promtool: Promtool, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.yml"
+    rules.write_text(
+        "groups:\n- name: g\n  rules:\n  - record: job:x:rate30s\n"
+        "    expr: sum by (job) (rate(x_total[30s]))\n"
+    )
+    assert [f.rule for f in _findings(rules, promtool) if f.severity != "info"] == []
+    config = tmp_path / "prometheus.yml"
+    config.write_text("global: {scrape_interval: 30s}\nscrape_configs: []\n")
+    found = run([rules, config], promtool=promtool).findings
+    assert [(f.rule, f.line) for f in found if f.severity != "info"] == [("rate-window", 5)]
+    assert "[1m]" in next(f.message for f in found if f.rule == "rate-window")

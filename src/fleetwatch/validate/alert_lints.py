@@ -60,12 +60,14 @@ def _doc(path: Path) -> Document | None:
         return None
 
 
-def scrape_seconds(build_dir: Path | None) -> float:
-    """The largest scrape interval of ``build_dir/prometheus.yml`` (1m when unknown)."""
-    if build_dir is None:
+def scrape_seconds(build_dir: Path | None, config_file: Path | None = None) -> float:
+    """The largest scrape interval of ``build_dir/prometheus.yml`` or of ``config_file``
+    (1m when unknown)."""
+    if build_dir is None and config_file is None:
         return DEFAULT_SCRAPE_SECONDS
+    path = config_file if config_file is not None else build_dir / PROMETHEUS_CONFIG  # type: ignore[operator]
     try:
-        config = load_data((build_dir / PROMETHEUS_CONFIG).read_text(encoding="utf-8"))
+        config = load_data(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return DEFAULT_SCRAPE_SECONDS
     if not isinstance(config, dict):
@@ -123,15 +125,17 @@ def lint_rule_file(
     data: Any,
     build_dir: Path | None,
     line_of: Callable[[tuple[Any, ...]], int | None] | None = None,
+    config_file: Path | None = None,
 ) -> list[Finding]:
     """Alert-convention findings for one parsed rule file (see the module docstring).
 
-    The scrape interval is known for a build (its prometheus.yml): ``rate-window`` is checked
-    only then.  ``line_of`` gives lines of a part of a file (a PrometheusRule's spec)."""
+    The scrape interval is known for a build (its prometheus.yml) or from a ``config_file``
+    validated in the same run: ``rate-window`` is checked only then.  ``line_of`` gives lines of a part of a file (a PrometheusRule's spec)."""
     file = str(path)
     doc = _doc(path) if line_of is None else None
     lines = line_of or (lambda key: doc.line(key) if doc is not None else None)
-    minimum = 2 * scrape_seconds(build_dir) if build_dir is not None else 0.0
+    known = build_dir is not None or config_file is not None
+    minimum = 2 * scrape_seconds(build_dir, config_file) if known else 0.0
     uids = dashboard_uids(build_dir) if build_dir is not None else None
     out: list[Finding] = []
     for g, r, rule in _rules(data):

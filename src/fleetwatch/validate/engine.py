@@ -248,9 +248,12 @@ def run(
         at for item in rule_items for at in rule_checks.rules_of(item.file, item.data, item.line_of)
     ]
     findings += rule_checks.check_rules(all_rules, ctx)
+    # a prometheus.yml named in the same run tells the scrape interval of other rule files
+    configs = [i.path for i in by_kind.get("config", [])]
     for item in rule_items:
         build = _build_prometheus(item.path) if item.standalone else None
-        findings += alert_lints.lint_rule_file(item.path, item.data, build, item.line_of)
+        config = configs[0] if build is None and len(configs) == 1 else None
+        findings += alert_lints.lint_rule_file(item.path, item.data, build, item.line_of, config)
         for at in rule_checks.rules_of(item.file, item.data, item.line_of):
             expr = at.rule.get("expr")
             names = promql.metric_names(expr) if isinstance(expr, str) else set()
