@@ -130,7 +130,8 @@ def lint_rule_file(
     """Alert-convention findings for one parsed rule file (see the module docstring).
 
     The scrape interval is known for a build (its prometheus.yml) or from a ``config_file``
-    validated in the same run: ``rate-window`` is checked only then.  ``line_of`` gives lines of a part of a file (a PrometheusRule's spec)."""
+    validated in the same run: ``rate-window`` is checked only then.  ``line_of`` gives lines
+    of a part of a file (a PrometheusRule's spec)."""
     file = str(path)
     doc = _doc(path) if line_of is None else None
     lines = line_of or (lambda key: doc.line(key) if doc is not None else None)
