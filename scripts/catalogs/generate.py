@@ -56,11 +56,16 @@ def extra(name: str, prefix: str = "") -> list[Metric]:
 def meminfo_legacy(current: list[Metric]) -> list[Metric]:
     """Before 0.16 every kB field of /proc/meminfo was node_memory_<Field> (no _bytes)."""
     return [
-        Metric(m.name.removesuffix("_bytes"), "gauge",
-               deprecated=f"renamed to {m.name} in node_exporter 0.16")  # fmt: skip
+        Metric(
+            m.name.removesuffix("_bytes"),
+            "gauge",
+            deprecated=f"renamed to {m.name} in node_exporter 0.16",
+        )
         for m in current
-        if m.name.startswith("node_memory_") and m.name.endswith("_bytes")
-        and not m.name.startswith("node_memory_numa_") and m.name[12].isupper()
+        if m.name.startswith("node_memory_")
+        and m.name.endswith("_bytes")
+        and not m.name.startswith("node_memory_numa_")
+        and m.name[12].isupper()
     ]
 
 
@@ -90,7 +95,9 @@ CLAIMS: dict[str, dict[str, str]] = {
         "node_filefd_": "allocated / maximum only",
         "node_nf_conntrack_": "entries, entries_limit and the stat_* of 1.3+",
         "node_scrape_collector_": "success / duration only",
-        "node_textfile_": "mtime_seconds / scrape_error only (textfile metrics keep their own names)",
+        "node_textfile_": (
+            "mtime_seconds / scrape_error only (textfile metrics keep their own names)"
+        ),
         "node_uname_": "info only",
     },
     "client_libraries": {
@@ -155,8 +162,10 @@ def catalog(name: str, source: str, metrics: list[Metric]) -> None:
 
 def main() -> None:
     v = versions()
-    pages = ["node_exporter", "prometheus", "alertmanager", "blackbox_exporter",
-             "blackbox_probe", "redis_exporter", "postgres_exporter", "mysqld_exporter"]  # fmt: skip
+    pages = [
+        *("node_exporter", "prometheus", "alertmanager", "blackbox_exporter"),
+        *("blackbox_probe", "redis_exporter", "postgres_exporter", "mysqld_exporter"),
+    ]
     scraped = {p: raw(p) for p in pages}
 
     def own(page: str) -> list[Metric]:
@@ -168,8 +177,12 @@ def main() -> None:
         "plus extra/node_exporter.txt, written by hand from node_exporter's collector sources "
         "(hardware, systemd, 1.6-1.8 additions; not checked against those binaries); pre-0.16 "
         "names from its 0.16 upgrade guide",
-        own("node_exporter") + extra("node_exporter") + legacy("node_exporter_legacy")
-        + meminfo_legacy(own("node_exporter") + extra("node_exporter")),
+        [
+            *own("node_exporter"),
+            *extra("node_exporter"),
+            *legacy("node_exporter_legacy"),
+            *meminfo_legacy(own("node_exporter") + extra("node_exporter")),
+        ],
     )
     catalog(
         "client_libraries",
@@ -177,8 +190,9 @@ def main() -> None:
         "built into the Debian 12 packages)",
         [m for p in pages for m in scraped[p] if m.name.startswith(CLIENT)],
     )
-    catalog("prometheus", f"{v['prometheus']} /metrics (scraping, rules, alerting)",
-            own("prometheus"))  # fmt: skip
+    catalog(
+        "prometheus", f"{v['prometheus']} /metrics (scraping, rules, alerting)", own("prometheus")
+    )
     catalog("alertmanager", f"{v['prometheus-alertmanager']} /metrics", own("alertmanager"))
     catalog(
         "blackbox_exporter",
@@ -195,7 +209,7 @@ def main() -> None:
         "postgres_exporter",
         f"{v['prometheus-postgres-exporter']} /metrics against PostgreSQL 15 (default "
         "queries); pg_settings_* as a glob",
-        own("postgres_exporter") + [Metric("pg_settings_*", "gauge", labels=frozenset(["server"]))],
+        [*own("postgres_exporter"), Metric("pg_settings_*", "gauge", labels=frozenset(["server"]))],
     )
     catalog(
         "mysqld_exporter",
@@ -203,16 +217,22 @@ def main() -> None:
         "prometheus/mysqld_exporter collector sources",
         own("mysqld_exporter") + extra("mysqld_exporter"),
     )
-    catalog("cadvisor", "written by hand after google/cadvisor docs/storage/prometheus.md (v0.47-v0.49); no binary here",
-            extra("cadvisor"))  # fmt: skip
+    catalog(
+        "cadvisor",
+        "written by hand after google/cadvisor docs/storage/prometheus.md (v0.47-v0.49); "
+        "no binary here",
+        extra("cadvisor"),
+    )
     catalog(
         "kube_state_metrics",
-        "written by hand after kubernetes/kube-state-metrics docs/metrics (v2.0-v2.13), no binary here; v1 names marked deprecated",
+        "written by hand after kubernetes/kube-state-metrics docs/metrics (v2.0-v2.13), "
+        "no binary here; v1 names marked deprecated",
         extra("kube_state_metrics") + legacy("kube_state_metrics_legacy"),
     )
     catalog(
         "cometbft",
-        "written by hand after cometbft/cometbft docs/explanation/core/metrics.md and */metrics.go (v0.37-v1.0), no node here; "
+        "written by hand after cometbft/cometbft docs/explanation/core/metrics.md and "
+        "*/metrics.go (v0.37-v1.0), no node here; "
         "the same set under tendermint_ (Tendermint Core 0.34)",
         extra("cometbft", "cometbft_") + extra("cometbft", "tendermint_"),
     )
