@@ -183,15 +183,7 @@ def load_yaml(text: str, file: str) -> Document:
             raise _syntax_error(exc, file) from None
         if node is None:
             return Document(None, {(): 1})
-        if aliases:
-            _check_graph(node, file)
-        lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
-        _Walker(loader, file, lines).walk(node, ())
-        try:
-            data = loader.construct_document(node)
-        except yaml.MarkedYAMLError as exc:
-            raise _syntax_error(exc, file) from None
-        return Document(data, lines)
+        return _document(loader, node, file, aliases)
     finally:
         loader.dispose()
 
@@ -205,24 +197,27 @@ def load_yaml_all(text: str, file: str) -> list[Document]:
         while True:
             try:
                 if not loader.check_node():
-                    break
+                    return docs
                 node = loader.get_node()
             except yaml.MarkedYAMLError as exc:
                 raise _syntax_error(exc, file) from None
-            if node is None:
-                continue
-            if aliases:
-                _check_graph(node, file)
-            lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
-            _Walker(loader, file, lines).walk(node, ())
-            try:
-                data = loader.construct_document(node)
-            except yaml.MarkedYAMLError as exc:
-                raise _syntax_error(exc, file) from None
-            docs.append(Document(data, lines))
-        return docs
+            if node is not None:
+                docs.append(_document(loader, node, file, aliases))
     finally:
         loader.dispose()
+
+
+def _document(loader: Any, node: yaml.Node, file: str, aliases: bool) -> Document:
+    """One composed document: its graph checked, its lines recorded, then constructed."""
+    if aliases:
+        _check_graph(node, file)
+    lines: dict[JsonPath, int] = {(): node.start_mark.line + 1}
+    _Walker(loader, file, lines).walk(node, ())
+    try:
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        raise _syntax_error(exc, file) from None
+    return Document(data, lines)
 
 
 def _syntax_error(exc: yaml.MarkedYAMLError, file: str) -> ConfigError:

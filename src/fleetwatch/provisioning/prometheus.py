@@ -63,6 +63,23 @@ def _timeout(interval_seconds: float) -> str:
     return f"{int(seconds * 1000)}ms"
 
 
+def probe_job(
+    name: str, targets: list[Target], access: dict[str, Any], sd_file: str
+) -> dict[str, Any]:
+    """The scrape job of one ``<module>_<interval>`` target group: the exporter's /probe with
+    ``module``, the group's interval and timeout, targets from ``sd_file``."""
+    module, _, interval = name.rpartition("_")
+    return {
+        "job_name": name,
+        "scrape_interval": interval,
+        "scrape_timeout": _timeout(targets[0].scrape_interval_seconds),
+        "metrics_path": "/probe",
+        **access,
+        "params": {"module": [module]},
+        "file_sd_configs": [{"files": [sd_file]}],
+    }
+
+
 def _hostport(url: str) -> str:
     parts = urlsplit(url)
     return parts.netloc or url
@@ -109,16 +126,9 @@ def prometheus_config(inventory: Inventory) -> dict[str, Any]:
         }
     ]
     for name, hosts in jobs(inventory).items():
-        module, _, interval = name.rpartition("_")
         scrape_configs.append(
             {
-                "job_name": name,
-                "scrape_interval": interval,
-                "scrape_timeout": _timeout(hosts[0].scrape_interval_seconds),
-                "metrics_path": "/probe",
-                **access,
-                "params": {"module": [module]},
-                "file_sd_configs": [{"files": [f"{TARGETS_DIR}/{name}.json"]}],
+                **probe_job(name, hosts, access, f"{TARGETS_DIR}/{name}.json"),
                 "relabel_configs": [
                     {"source_labels": ["__address__"], "target_label": "__param_target"},
                     {"source_labels": ["__param_target"], "target_label": "instance"},

@@ -17,9 +17,9 @@ from fleetwatch.inventory.scale import EXPORTER_LABEL, Scale
 from fleetwatch.layout import TARGETS_DIR
 from fleetwatch.provisioning.prometheus import (
     Target,
-    _timeout,
     exporter_access,
     jobs,
+    probe_job,
     target_labels,
 )
 
@@ -92,19 +92,8 @@ def scrape_configs(
         }
     ]
     for name, targets in shard_jobs.items():
-        module, _, interval = name.rpartition("_")
-        configs.append(
-            {
-                "job_name": name,
-                "scrape_interval": interval,
-                "scrape_timeout": _timeout(targets[0].scrape_interval_seconds),
-                "metrics_path": "/probe",
-                **access,
-                "params": {"module": [module]},
-                # relative to the config's own folder (shard-<n>/replica-<m>/)
-                "file_sd_configs": [{"files": [f"../{TARGETS_DIR}/{name}.json"]}],
-            }
-        )
+        # file_sd relative to the config's own folder (shard-<n>/replica-<m>/)
+        configs.append(probe_job(name, targets, access, f"../{TARGETS_DIR}/{name}.json"))
     return configs
 
 
