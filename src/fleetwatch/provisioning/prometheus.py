@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from fleetwatch import rule_names
 from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import App, Host, Inventory, Service
-from fleetwatch.inventory.model import ExporterScrape
+from fleetwatch.inventory.model import AppTLS, ExporterScrape
 from fleetwatch.layout import CATALOG, INVENTORY_RULES, PROMETHEUS_CONFIG, RULES_DIR, TARGETS_DIR
 
 DEFAULT_SCRAPE_TIMEOUT = 10.0
@@ -91,19 +91,23 @@ def exporter_access(scrape: ExporterScrape) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if scrape.scheme == "https":
         out["scheme"] = "https"
-        tls: dict[str, str | bool] = {
-            k: v
-            for k, v in (("ca_file", scrape.ca_file), ("cert_file", scrape.cert_file),
-                         ("key_file", scrape.key_file), ("server_name", scrape.server_name))
-            if v
-        }  # fmt: skip
-        if scrape.insecure_skip_verify:
-            tls["insecure_skip_verify"] = True
-        if tls:
-            out["tls_config"] = tls
+        out.update(_tls_config(scrape))
     if scrape.username and scrape.password_file:
         out["basic_auth"] = {"username": scrape.username, "password_file": scrape.password_file}
     return out
+
+
+def _tls_config(tls: ExporterScrape | AppTLS) -> dict[str, Any]:
+    """``{"tls_config": ...}`` with the files and names that are set (nothing when none is)."""
+    config: dict[str, str | bool] = {
+        k: v
+        for k, v in (("ca_file", tls.ca_file), ("cert_file", tls.cert_file),
+                     ("key_file", tls.key_file), ("server_name", tls.server_name))
+        if v
+    }  # fmt: skip
+    if tls.insecure_skip_verify:
+        config["insecure_skip_verify"] = True
+    return {"tls_config": config} if config else {}
 
 
 def _alertmanagers(inventory: Inventory) -> list[str]:
@@ -184,18 +188,7 @@ def app_access(app: App) -> dict[str, Any]:
         out["basic_auth"] = {"username": app.auth.username, "password_file": app.auth.password_file}
     if app.auth.bearer_token_file:
         out["authorization"] = {"type": "Bearer", "credentials_file": app.auth.bearer_token_file}
-    tls = app.tls
-    config: dict[str, str | bool] = {
-        k: v
-        for k, v in (("ca_file", tls.ca_file), ("cert_file", tls.cert_file),
-                     ("key_file", tls.key_file), ("server_name", tls.server_name))
-        if v
-    }  # fmt: skip
-    if tls.insecure_skip_verify:
-        config["insecure_skip_verify"] = True
-    if config:
-        out["tls_config"] = config
-    return out
+    return {**out, **_tls_config(app.tls)}
 
 
 def app_job(app: App) -> dict[str, Any]:
