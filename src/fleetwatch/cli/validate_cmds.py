@@ -33,7 +33,7 @@ FORMATS = ("text", "json", "junit", "github")
     help="The amtool binary [default: $FLEETWATCH_AMTOOL, else PATH, else Docker].",
 )  # fmt: skip
 @click.option(
-    "--profile", type=click.Choice(["auto", "default", "strict"]), default="auto",
+    "--profile", type=click.Choice(["auto", "default", "strict"]), default="auto",  # PROFILES
     show_default=True,
     help="House-style rules (--list-rules: style): strict = errors, default = info; auto = "
     "strict on files `fleetwatch build` wrote, default on every other file.",

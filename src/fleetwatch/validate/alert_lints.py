@@ -31,6 +31,7 @@ from fleetwatch.validate.findings import Finding, Rule
 from fleetwatch.validate.promql import range_arguments
 from fleetwatch.validate.promtool import Promtool
 from fleetwatch.validate.rule_subset import RuleFiles, RuleId, horizon
+from fleetwatch.validate.semantics import RATE_FUNCTIONS
 
 RULES: dict[str, Rule] = {
     "alert-name": Rule("alert names are CamelCase (acronyms allowed: KubeAPIDown)", style=True),
@@ -48,7 +49,6 @@ RULES: dict[str, Rule] = {
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url", "dashboard_url")
 SEVERITIES = ("critical", "warning", "info")
 CAMEL_CASE = re.compile(r"^[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
-RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 DEFAULT_SCRAPE_SECONDS = 60.0
 _UID = re.compile(r"/d/([A-Za-z0-9_-]+)")
 

@@ -85,11 +85,6 @@ UNIT_TYPES = frozenset(
     ]
 )
 BUILTIN_DATASOURCES = frozenset({"grafana", "-- Grafana --", "-- Mixed --", "-- Dashboard --"})
-RATE_FUNCTIONS = frozenset({"rate", "irate", "increase"})
-COUNTER_OK = RATE_FUNCTIONS | {
-    *("resets", "changes", "count", "count_values", "group", "timestamp"),
-    *("absent", "absent_over_time", "present_over_time", "count_over_time"),
-}
 _UID = re.compile(r"[A-Za-z0-9_-]{1,40}")
 _VAR_REF = re.compile(r"\$\{([^}:]+)(?::[^}]*)?\}|\$(\w+)|\[\[(\w+)\]\]")
 _VAR_QUERY = re.compile(r"(label_values|query_result|label_names|metrics)\s*\((.*)\)", re.S)

@@ -12,7 +12,6 @@ import tempfile
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 
@@ -135,8 +134,8 @@ def check_queries(
     out: list[Finding] = []
     for q, error in zip(queries, errors, strict=True):
 
-        def add(rule: str, msg: str, q: dashboards.Query = q, severity: Any = "error") -> None:
-            out.append(Finding(q.file, rule, f"{q.ref}: {msg}", q.location, severity, q.line))
+        def add(rule: str, msg: str, q: dashboards.Query = q) -> None:
+            out.append(Finding(q.file, rule, f"{q.ref}: {msg}", q.location, "error", q.line))
 
         if error is not None:
             shown = q.expr if len(q.expr) <= 160 else q.expr[:157] + "..."
@@ -231,12 +230,14 @@ def run(
     own = {item.file for item in items if item.own}
 
     rule_items = by_kind.get("rules", [])
+    all_rules = [
+        at for item in rule_items for at in rule_checks.rules_of(item.file, item.data, item.line_of)
+    ]
     recorded: dict[str, semantics.Recorded] = {}
-    for item in rule_items:
-        for at in rule_checks.rules_of(item.file, item.data, item.line_of):
-            expr = at.rule.get("expr")
-            if at.rule.get("record") and isinstance(expr, str):
-                recorded[at.name] = semantics.Recorded(at.name, semantics.recorded_shape(expr))
+    for at in all_rules:
+        expr = at.rule.get("expr")
+        if at.rule.get("record") and isinstance(expr, str):
+            recorded[at.name] = semantics.Recorded(at.name, semantics.recorded_shape(expr))
     known = known_series(set(recorded) | set(catalog_extra))
     specs = module_specs()
     know = Knowledge(known, load_catalog(catalogs, prometheus_url), recorded, own_types(specs))
@@ -244,23 +245,19 @@ def run(
     with tempfile.TemporaryDirectory(prefix="fleetwatch-validate-") as tmp:
         findings += _promtool_rules(rule_items, promtool, Path(tmp))
     ctx = semantics.Context("alert", know.sample_type, recorded, know.declared_gauge)
-    all_rules = [
-        at for item in rule_items for at in rule_checks.rules_of(item.file, item.data, item.line_of)
-    ]
     findings += rule_checks.check_rules(all_rules, ctx)
+    for at in all_rules:
+        expr = at.rule.get("expr")
+        for name in sorted(promql.metric_names(expr) if isinstance(expr, str) else ()):
+            problem = know.unknown(name, at.file in own)
+            if problem is not None:
+                findings.append(at.finding("unknown-metric", problem, "expr"))
     # a prometheus.yml named in the same run tells the scrape interval of other rule files
     configs = [i.path for i in by_kind.get("config", [])]
     for item in rule_items:
         build = _build_prometheus(item.path) if item.standalone else None
         config = configs[0] if build is None and len(configs) == 1 else None
         findings += alert_lints.lint_rule_file(item.path, item.data, build, item.line_of, config)
-        for at in rule_checks.rules_of(item.file, item.data, item.line_of):
-            expr = at.rule.get("expr")
-            names = promql.metric_names(expr) if isinstance(expr, str) else set()
-            for name in sorted(names):
-                problem = know.unknown(name, item.own)
-                if problem is not None:
-                    findings.append(at.finding("unknown-metric", problem, "expr"))
     tests = sorted({t for item in rule_items if item.standalone for t in _rule_tests(item.path)})
     if tests and promtool is not None:
         findings += alert_lints.run_rule_tests(tests, promtool)

@@ -27,6 +27,9 @@ class Knowledge:
         self.catalog = catalog
         self.recorded = recorded
         self.own_types = own_types
+        from fleetwatch.catalog import shipped_names
+
+        self._shipped = frozenset(shipped_names())  # read once: declared_gauge runs per selector
 
     def sample_type(self, name: str) -> str | None:
         if name in self.recorded:
@@ -45,9 +48,7 @@ class Knowledge:
         metric = self.catalog.lookup(name)
         if metric is None or metric.type != "gauge":
             return False
-        from fleetwatch.catalog import shipped_names
-
-        return str(metric.source) not in shipped_names()
+        return str(metric.source) not in self._shipped
 
     def unknown(self, name: str, own: bool) -> str | None:
         """The message for a name that cannot exist, or None."""

@@ -28,9 +28,6 @@ class Policy:
     #: rule id -> "error" / "warning" / "info" / "off"
     levels: Mapping[str, str] = field(default_factory=dict)
 
-    def with_levels(self, levels: Mapping[str, str]) -> Policy:
-        return Policy(self.profile, {**self.levels, **levels})
-
     def strict_for(self, file: str, own: Collection[str]) -> bool:
         return self.profile == "strict" or (self.profile == "auto" and file in own)
 

@@ -17,7 +17,6 @@ from typing import Any
 #: functions that keep their argument's labels (minus __name__)
 _LABEL_ADDERS = {"label_replace": 1, "label_join": 1}
 _NO_LABELS = frozenset({"vector", "time", "scalar", "pi", "minute", "hour", "day_of_month"})
-_KEEP_NAME = frozenset({"last_over_time", "first_over_time", "sort", "sort_desc"})
 
 
 class PromQLError(ValueError):
@@ -115,11 +114,6 @@ def matchers(node: Any) -> list[tuple[str, str, str]]:
         for m in group:
             out.append((str(m.name), ops.get(str(m.op).rsplit(".", 1)[-1], "="), str(m.value)))
     return out
-
-
-def range_seconds(node: Any) -> float | None:
-    r = getattr(node, "range", None)
-    return r.total_seconds() if r is not None else None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,6 @@ class Item:
     #: the file promtool reads (the file itself, or the groups written out on their own)
     standalone: bool = True
     own: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def file(self) -> str:
