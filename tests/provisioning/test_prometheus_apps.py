@@ -23,7 +23,7 @@ stack: {exporter: "exporter.internal:9717"}
 deployments:
   - name: prod
     provider: hetzner
-    labels: {env: prod}
+    labels: {env: prod, environment: production}   # the environment, as no environment: key
     hosts:
       - {name: web-1, address: 10.0.0.1}
       - {name: db-1, address: 10.0.0.3, node_exporter: 9100, labels: {team: data}}
@@ -57,6 +57,7 @@ def test_node_exporter_hosts_leave_the_ssh_job(config: dict[str, Any], tmp_path:
 
     ssh = json.loads((tmp_path / "targets" / "ssh_15s.json").read_text())
     assert [t["targets"] for t in ssh] == [["web-1"]]
+    assert ssh[0]["labels"]["environment"] == "production"
     assert not (tmp_path / "targets" / "node_15s.json").exists()
     node = config["node_15s"]
     assert "metrics_path" not in node and "params" not in node and "relabel_configs" not in node
@@ -67,6 +68,7 @@ def test_node_exporter_hosts_leave_the_ssh_job(config: dict[str, Any], tmp_path:
                 "instance": "db-1",
                 "deployment": "prod",
                 "provider": "hetzner",
+                "environment": "production",
                 "maintenance": "false",
                 "env": "prod",
                 "team": "data",
@@ -95,6 +97,7 @@ def test_one_job_per_app_with_its_access(config: dict[str, Any]) -> None:
                 "instance": "api",
                 "deployment": "prod",
                 "provider": "hetzner",
+                "environment": "production",
                 "maintenance": "false",
                 "env": "prod",
                 "team": "core",

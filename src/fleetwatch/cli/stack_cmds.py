@@ -73,7 +73,8 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     if prom:
         click.echo("waiting for the first scrapes...")
         # Prometheus spreads first scrapes over a target's interval: wait that long, and more
-        longest = max((t.scrape_interval_seconds for t in inv.targets().values()), default=15)
+        scraped = [*inv.hosts(), *inv.services(), *inv.apps()]
+        longest = max((t.scrape_interval_seconds for t in scraped), default=15)
         rows = stack.wait_for_first_scrapes(prom, timeout=longest + 15)
         click.echo(stack.status_table(rows))
         click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")
