@@ -203,6 +203,4 @@ def test_environment_conflicts_and_per_target_labels(tmp_path: Path) -> None:
     ).replace("{name: lab-1}", "{name: lab-1, labels: {environment: dev}}")
     found = errors(text, tmp_path)
     assert any(":6:" in line and "contradicts environment: 'prod'" in line for line in found)
-    assert any(
-        ":13:" in line and "the environment is set per deployment" in line for line in found
-    )
+    assert any(":13:" in line and "the environment is set per deployment" in line for line in found)
