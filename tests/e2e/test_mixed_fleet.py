@@ -58,6 +58,13 @@ def _query(prom: str, expr: str) -> list[dict[str, Any]]:
     return result
 
 
+def _rules(prom: str) -> list[dict[str, Any]]:
+    status, body = http_get(f"{prom}/api/v1/rules", 10)
+    assert status == 200
+    groups: list[dict[str, Any]] = json.loads(body)["data"]["groups"]
+    return groups
+
+
 def _targets(prom: str) -> dict[tuple[str, str], str]:
     """(job, instance) -> health of Prometheus' active targets."""
     status, body = http_get(f"{prom}/api/v1/targets?state=active", 10)
@@ -170,6 +177,18 @@ def test_prometheus_agrees_and_the_samples_are_real(stack: Stack) -> None:
             "shop",
             "shop",
         ), labels
+    # the health grid's dependency map colours the node_exporter host by its node job's up
+    colour = (
+        'max by (instance) (2 * up{job!="fleetwatch", instance="db-1"})'
+        " * on (instance) group_left(title) instance:dependency_node:inventory"
+    )
+    (node,) = _query(prom, colour)
+    assert node["metric"]["title"] == "db-1" and node["value"][1] == "2"
+    # and HostDown, on up{job!="fleetwatch"}, watches it as any other host
+    hostdown = [r for g in _rules(prom) for r in g["rules"] if r.get("name") == "HostDown"]
+    watched = hostdown[0]["query"].removesuffix(" == 0")  # the value HostDown compares
+    assert watched != hostdown[0]["query"], hostdown
+    assert {r["metric"]["instance"] for r in _query(prom, watched)} >= {"db-1", "web-0"}
     # servers by environment (the fleet overview's pie): both hosts, whatever their transport
     (pie,) = _query(prom, "count by (environment) (instance:maintenance:inventory)")
     assert pie["metric"] == {"environment": "prod"} and pie["value"][1] == "2"
