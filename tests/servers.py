@@ -31,6 +31,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -850,3 +851,20 @@ class AlertmanagerServer(LoopbackServer):
             f"--web.listen-address={self.address}",
             "--cluster.listen-address=",
         ]
+
+
+class DemoApp(LoopbackServer):
+    """tests/apps/demo_app.py (a user's prometheus_client application) on a free port."""
+
+    name = "demo-app"
+
+    def __init__(self, *args: str, name: str = "demo-app") -> None:
+        super().__init__(name)
+        self.args = list(args)
+
+    def command(self) -> list[str]:
+        demo = Path(__file__).resolve().parent / "apps" / "demo_app.py"
+        return [sys.executable, str(demo), "--port", str(self.port), *self.args]
+
+    def is_ready(self) -> bool:
+        return port_open(self.host, self.port)

@@ -52,14 +52,19 @@ def _rules(
 
 
 def _alertmanager(
-    alerting_yaml: Path, out: Path, inbox: str, dependencies: list[tuple[str, str]]
+    alerting_yaml: Path, out: Path, inventory: Inventory, rules_src: Path
 ) -> list[Path]:
-    """alertmanager.yml, and the policy it came from (validate tests its routes)."""
+    """alertmanager.yml, and the policy it came from (validate tests its routes).  The alerts
+    that mute a down dependency's dependents are the rules' own ``down: true`` ones."""
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
+    from fleetwatch.rules import down_alerts
 
-    files = build_alertmanager(alerting_yaml, out, inbox, dependencies)
+    down = down_alerts(rules_src, inventory.stack.grafana_url)
+    files = build_alertmanager(
+        alerting_yaml, out, inventory.stack.inbox, inventory.dependencies(), down
+    )
     shutil.copyfile(alerting_yaml, out / layout.ROUTING_POLICY)
     return [*files, out / layout.ROUTING_POLICY]
 
@@ -94,10 +99,7 @@ def build(
         files += build_dashboards(dashboards_src, layout.dashboards_dir(staging))
         files += _rules(content / "rules", inventory, staging, dashboards_src)
         files += _alertmanager(
-            content / "alerting.yaml",
-            staging / layout.ALERTMANAGER,
-            inventory.stack.inbox,
-            inventory.dependencies(),
+            content / "alerting.yaml", staging / layout.ALERTMANAGER, inventory, content / "rules"
         )
         if inventory.scale is not None:
             from fleetwatch.provisioning.scale import write_scale

@@ -89,3 +89,44 @@ def test_builtin_uids_and_links():
     assert logs and all("fleetwatch-loki" in link["url"] for link in logs)
     names = [v["name"] for v in detail["templating"]["list"]]
     assert names == ["datasource", "deployment", "instance"]
+
+
+def _overview() -> dict[str, Any]:
+    return compile_dashboard(BUILTIN, BUILTIN / "fleet" / "fleet-overview.yaml").json
+
+
+def test_overview_servers_by_environment_is_a_pie():
+    panels = {p["title"]: p for p in all_panels(_overview())}
+    pie = panels["Servers by environment"]
+    assert pie["type"] == "piechart"
+    (target,) = pie["targets"]
+    # every inventory host, up or not: the inventory's per-host series, by the target label
+    assert target["expr"].startswith("count by (environment) (instance:maintenance:inventory{")
+    assert target["legendFormat"] == "{{environment}}" and target["instant"]
+
+
+def test_overview_has_each_resource_over_time_by_provider_and_by_deployment():
+    overview = _overview()
+    rows = [p["title"] for p in overview["panels"] if p["type"] == "row"]
+    assert "Over time by provider and deployment" in rows
+    series = [p for p in all_panels(overview) if p["type"] == "timeseries"]
+    for resource in ("CPU", "Memory", "Storage", "Network"):
+        for by in ("provider", "deployment"):
+            found = [p for p in series if p["title"].startswith(resource) and p["title"].endswith(
+                f"by {by}")]  # fmt: skip
+            assert len(found) == 1, (resource, by)
+            for target in found[0]["targets"]:
+                assert f"sum by ({by}) (deployment:node_" in target["expr"], target["expr"]
+                assert "{{" + by + "}}" in target["legendFormat"]
+
+
+def test_overview_gpu_row_is_collapsed_and_reads_the_gpu_collectors_names():
+    from fleetwatch.exporters.host.collectors import gpu
+
+    (row,) = [p for p in _overview()["panels"] if p["type"] == "row" and p["title"] == "GPUs"]
+    assert row["collapsed"] and len(row["panels"]) >= 4  # empty-safe on hosts without a GPU
+    emitted = {spec.name for spec in gpu.VALUE_SPECS}
+    used = {n for p in row["panels"] for t in p["targets"] for n in metric_names(t["expr"])}
+    assert used and used <= emitted, used - emitted
+    titles = " ".join(p["title"] for p in row["panels"])
+    assert "utilisation" in titles and "memory" in titles and "temperature" in titles

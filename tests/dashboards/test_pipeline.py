@@ -66,7 +66,7 @@ def test_errors_across_files_are_all_reported(tmp_path: Path):
         {
             "a.yaml": "title: A\npanels:\n  - {type: timeseries, title: t, expr: up}\n",
             "b.yaml": "title: [\n",
-            "c.yaml": "title: C\npanels:\n  - {type: pie, title: p}\n",
+            "c.yaml": "title: C\npanels:\n  - {type: pie3d, title: p}\n",
             "d.dashboard.py": "raise ValueError('no')\n",
         },
     )

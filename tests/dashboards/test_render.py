@@ -219,3 +219,57 @@ def test_validate_reads_the_queries_of_nested_panels(load):
 
 def built_from(load: Any, text: str) -> dict[str, Any]:
     return normalize(render(load(text)), "d.yaml", "fw-test")
+
+
+PIE = """\
+title: Pies
+panels:
+  - type: pie
+    title: Servers by environment
+    unit: none
+    expr: count by (environment) (instance:maintenance:inventory)
+    legend: "{{environment}}"
+  - type: pie
+    title: Hosts up and down
+    unit: none
+    donut: true
+    slice_labels: [name, value]
+    queries:
+      - {expr: 'count(up == 1)', legend: up, instant: false}
+      - {expr: 'count(up == 0)', legend: down}
+"""
+
+
+def test_pie_is_grafanas_piechart(load):
+    d = built_from(load, PIE)
+    check_properties(d)
+    disc, ring = d["panels"]
+    assert disc["type"] == ring["type"] == "piechart"
+    assert disc["options"]["pieType"] == "pie" and ring["options"]["pieType"] == "donut"
+    assert disc["options"]["displayLabels"] == ["percent"]
+    assert ring["options"]["displayLabels"] == ["name", "value"]
+    assert disc["options"]["reduceOptions"]["calcs"] == ["lastNotNull"]
+    assert disc["options"]["legend"]["values"] == ["value", "percent"]
+    defaults = disc["fieldConfig"]["defaults"]
+    assert defaults["unit"] == "none" and defaults["color"]["mode"] == "palette-classic"
+    assert defaults["custom"]["hideFrom"] == {"legend": False, "tooltip": False, "viz": False}
+    # one value per slice: instant unless a query says otherwise
+    assert disc["targets"][0]["instant"] is True
+    assert [t["instant"] for t in ring["targets"]] == [False, True]
+    assert disc["targets"][0]["legendFormat"] == "{{environment}}"
+    assert (disc["gridPos"]["w"], disc["gridPos"]["h"]) == (8, 8)
+    assert ring["gridPos"]["x"] == 8  # auto-placed beside the first
+
+
+def test_pie_keys_belong_to_pies(problems):
+    errors = problems(
+        "title: T\npanels:\n"
+        "  - {type: stat, title: S, unit: none, expr: up, donut: true}\n"
+        "  - {type: pie, title: P, expr: up}\n"
+    )
+    text = "\n".join(str(e) for e in errors)
+    assert "d.yaml:3: 'donut' only applies to pie panels" in text
+    assert "d.yaml:4: a pie panel needs a unit" in text
+    (error,) = problems("title: T\npanels:\n  - {type: pie, title: P, unit: none, expr: up,"
+                        " slice_labels: [colour]}\n")  # fmt: skip
+    assert "must be one of 'name', 'value', 'percent'" in str(error)

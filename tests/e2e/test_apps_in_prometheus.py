@@ -16,11 +16,10 @@ import pytest
 
 from servers import (
     AlertmanagerServer,
-    LoopbackServer,
+    DemoApp,
     NodeExporter,
     Prometheus,
     free_port,
-    port_open,
     require,
     wait_until,
 )
@@ -28,23 +27,6 @@ from servers import (
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_APP = ROOT / "tests" / "apps" / "demo_app.py"
-
-
-class DemoApp(LoopbackServer):
-    """tests/apps/demo_app.py on a free loopback port."""
-
-    name = "demo-app"
-
-    def __init__(self, *args: str, name: str = "demo-app") -> None:
-        super().__init__(name)
-        self.args = list(args)
-
-    def command(self) -> list[str]:
-        return [sys.executable, str(DEMO_APP), "--port", str(self.port), *self.args]
-
-    def is_ready(self) -> bool:
-        return port_open(self.host, self.port)
 
 
 def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

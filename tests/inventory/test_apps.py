@@ -150,3 +150,57 @@ def test_bad_node_exporter_and_url(tmp_path: Path) -> None:
     found = errors(text, tmp_path)
     assert any(":10:" in line and "must be a port (9100) or host:port" in line for line in found)
     assert any(":15:" in line and "must be http(s)://host:port/path" in line for line in found)
+
+
+def test_node_exporter_hosts_are_no_probe_targets(tmp_path: Path) -> None:
+    """Prometheus scrapes their node_exporter: the exporter neither lists nor probes them."""
+    from fleetwatch.errors import UsageError
+    from fleetwatch.exporters.server import Exporter
+
+    inv = load(FLEET, tmp_path)
+    assert "web-1" in inv.targets()
+    assert not {"db-1", "db-2", "gw"} & set(inv.targets())
+    exporter = Exporter(inv)
+    assert exporter.resolve("web-1", "ssh") == ("web-1", "ssh")
+    with pytest.raises(UsageError, match="unknown target 'db-1'"):
+        exporter.resolve("db-1", "ssh")
+
+
+ENVIRONMENTS = """\
+version: 1
+deployments:
+  - name: shop
+    provider: hetzner
+    environment: prod
+    labels: {team: shop}
+    hosts: [{name: web-1}, {name: db-1, node_exporter: 9100}]
+    services: [{name: cache, module: redis, address: "10.0.0.6:6379"}]
+    apps: [{name: api, url: "http://10.0.0.7:8080/metrics"}]
+  - name: lab
+    provider: aws
+    labels: {environment: staging}
+    hosts: [{name: lab-1}]
+  - name: misc
+    provider: aws
+    hosts: [{name: misc-1}]
+"""
+
+
+def test_environment_per_deployment(tmp_path: Path) -> None:
+    inv = load(ENVIRONMENTS, tmp_path)
+    shop = inv.deployment("shop")
+    everything = [*shop.hosts, *shop.services, *shop.apps]
+    assert {t.environment for t in everything} == {"prod"} and shop.environment == "prod"
+    # from the deployment's label when there is no key; the label is then not a free label
+    assert inv.host("lab-1").environment == "staging"
+    assert "environment" not in inv.host("lab-1").labels
+    assert inv.host("misc-1").environment == "none"
+
+
+def test_environment_conflicts_and_per_target_labels(tmp_path: Path) -> None:
+    text = ENVIRONMENTS.replace(
+        "labels: {team: shop}", "labels: {team: shop, environment: staging}"
+    ).replace("{name: lab-1}", "{name: lab-1, labels: {environment: dev}}")
+    found = errors(text, tmp_path)
+    assert any(":6:" in line and "contradicts environment: 'prod'" in line for line in found)
+    assert any(":13:" in line and "the environment is set per deployment" in line for line in found)

@@ -22,6 +22,7 @@ stack: {exporter: "exporter.internal:9717", alertmanager_url: "http://am:9093"}
 deployments:
   - name: prod-eu
     provider: hetzner
+    environment: prod
     labels: {env: prod, team: core}
     resources: {cpu_cores: 64, memory: 256GiB, storage: 4TB}
     hosts:
@@ -64,6 +65,7 @@ def test_targets_carry_deployment_provider_labels_and_maintenance(inv, tmp_path:
     assert by_name["web-1"] == {
         "deployment": "prod-eu",
         "provider": "hetzner",
+        "environment": "prod",
         "maintenance": "false",
         "env": "prod",
         "team": "core",

@@ -14,6 +14,7 @@ import yaml
 from fleetwatch.inventory import inventory_from_text
 from fleetwatch.provisioning.alertmanager import build_alertmanager
 from fleetwatch.provisioning.prometheus import write_prometheus
+from fleetwatch.rules import down_alerts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,7 +24,7 @@ stack: {exporter: "exporter.internal:9717"}
 deployments:
   - name: prod
     provider: hetzner
-    labels: {env: prod}
+    labels: {env: prod, environment: production}   # the environment, as no environment: key
     hosts:
       - {name: web-1, address: 10.0.0.1}
       - {name: db-1, address: 10.0.0.3, node_exporter: 9100, labels: {team: data}}
@@ -44,6 +45,10 @@ deployments:
 """
 
 
+#: the built-in packs' alerts marked ``down: true``
+DOWN = down_alerts(ROOT / "rules", "http://grafana")
+
+
 @pytest.fixture
 def config(tmp_path: Path) -> dict[str, Any]:
     inv = inventory_from_text(FLEET, str(tmp_path / "fleet.yaml"), check_files=False)
@@ -57,6 +62,7 @@ def test_node_exporter_hosts_leave_the_ssh_job(config: dict[str, Any], tmp_path:
 
     ssh = json.loads((tmp_path / "targets" / "ssh_15s.json").read_text())
     assert [t["targets"] for t in ssh] == [["web-1"]]
+    assert ssh[0]["labels"]["environment"] == "production"
     assert not (tmp_path / "targets" / "node_15s.json").exists()
     node = config["node_15s"]
     assert "metrics_path" not in node and "params" not in node and "relabel_configs" not in node
@@ -67,6 +73,7 @@ def test_node_exporter_hosts_leave_the_ssh_job(config: dict[str, Any], tmp_path:
                 "instance": "db-1",
                 "deployment": "prod",
                 "provider": "hetzner",
+                "environment": "production",
                 "maintenance": "false",
                 "env": "prod",
                 "team": "data",
@@ -95,6 +102,7 @@ def test_one_job_per_app_with_its_access(config: dict[str, Any]) -> None:
                 "instance": "api",
                 "deployment": "prod",
                 "provider": "hetzner",
+                "environment": "production",
                 "maintenance": "false",
                 "env": "prod",
                 "team": "core",
@@ -144,10 +152,62 @@ def test_promtool_accepts_config_and_rules(tmp_path: Path) -> None:
         assert run.returncode == 0, run.stdout + run.stderr
 
 
+def test_the_down_alerts_come_from_the_rules_marked_down() -> None:
+    assert DOWN == ["HealthCheckFailing", "HostDown", "PostgresDown", "RedisDown"]
+
+
+def test_down_alerts_follow_the_rules_and_alerting_yaml(tmp_path: Path) -> None:
+    """A user's own `down: true` alert joins; alerting.yaml's list replaces them; none, no
+    dependency rule (nothing could fire it)."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "config.yaml").write_text("runbook_url_pattern: https://runbooks/{alertname}\n")
+    (rules / "apps.yaml").write_text(
+        "alerts:\n"
+        "  - alert: AppUnreachable\n"
+        "    metric: up\n"
+        '    op: "=="\n'
+        "    threshold: 0\n"
+        "    severity: critical\n"
+        "    down: true\n"
+        "    summary: An app does not answer.\n"
+        '    description: "{{ $labels.instance }} is down."\n'
+        "  - alert: AppSlow\n"
+        "    metric: up\n"
+        '    op: "=="\n'
+        "    threshold: 2\n"
+        "    severity: warning\n"
+        "    summary: Never.\n"
+        '    description: "{{ $labels.instance }}."\n'
+    )
+    assert down_alerts(rules, "http://g") == ["AppUnreachable"]
+    assert down_alerts(tmp_path / "none", "http://g") == []
+    edges = [("api", "db")]
+    base = (ROOT / "alerting.yaml").read_text()
+
+    def source_matchers(text: str, down: list[str]) -> list[list[str]]:
+        (tmp_path / "alerting.yaml").write_text(text)
+        build_alertmanager(tmp_path / "alerting.yaml", tmp_path / "am", dependencies=edges,
+                           down_alerts=down)  # fmt: skip
+        doc = yaml.safe_load((tmp_path / "am" / "alertmanager.yml").read_text())
+        return [r["source_matchers"] for r in doc["inhibit_rules"] if "target_matchers" in r
+                and any("instance=" in m for m in r["source_matchers"])]  # fmt: skip
+
+    assert source_matchers(base, ["AppUnreachable"]) == [
+        ['alertname=~"AppUnreachable"', 'instance="db"']
+    ]
+    assert source_matchers(base, []) == []
+    assert "\ninhibit:" not in base
+    configured = base + "inhibit:\n  dependency_down_alerts: [Gone, Dead]\n"
+    assert source_matchers(configured, ["AppUnreachable"]) == [
+        ['alertname=~"Dead|Gone"', 'instance="db"']
+    ]
+
+
 def test_inhibit_rules_mute_only_the_dependents(tmp_path: Path) -> None:
     content = Path(__file__).resolve().parents[2] / "alerting.yaml"
     inv = inventory_from_text(FLEET, "<test>", check_files=False)
-    build_alertmanager(content, tmp_path, dependencies=inv.dependencies())
+    build_alertmanager(content, tmp_path, dependencies=inv.dependencies(), down_alerts=DOWN)
     rules = yaml.safe_load((tmp_path / "alertmanager.yml").read_text())["inhibit_rules"]
     mine = [r for r in rules if any("instance=" in m for m in r["source_matchers"])]
     down = 'alertname=~"HealthCheckFailing|HostDown|PostgresDown|RedisDown"'
@@ -197,7 +257,9 @@ def test_real_alertmanager_inhibits_the_dependents_of_a_down_dependency(tmp_path
 
     require("prometheus-alertmanager", "amtool")
     inv = inventory_from_text(FLEET, "<test>", check_files=False)
-    build_alertmanager(ROOT / "alerting.yaml", tmp_path, dependencies=inv.dependencies())
+    build_alertmanager(
+        ROOT / "alerting.yaml", tmp_path, dependencies=inv.dependencies(), down_alerts=DOWN
+    )
     with AlertmanagerServer(config_file=tmp_path / "alertmanager.yml") as am:
         common = {"deployment": "prod", "provider": "hetzner"}
         _post_alerts(

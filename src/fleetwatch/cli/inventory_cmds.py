@@ -19,6 +19,8 @@ def check(file: str) -> None:
     inv = load_inventory(file)
     hosts = inv.hosts()
     for host in hosts:
+        if "ssh" not in host.probed_modules:
+            continue  # local, or its own node_exporter: no SSH settings in use
         for warning in host.ssh.warnings():
             click.echo(f"{file}: warning: host {host.name}: {warning}", err=True)
     click.echo(f"{file}: OK ({len(inv.deployments)} deployments, {len(hosts)} hosts)")

@@ -93,7 +93,8 @@ def _plan_hashes(inventory_path: str | None, host_names: tuple[str, ...]) -> lis
     inv = (
         load_inventory(inventory_path, check_files=False) if inventory_path else default_inventory()
     )
-    hosts = inv.hosts()
+    # a node_exporter host is scraped directly: it has no SSH plan to restrict
+    hosts = [h for h in inv.hosts() if not h.node_exporter]
     if host_names:
         known = {h.name: h for h in hosts}
         missing = [n for n in host_names if n not in known]

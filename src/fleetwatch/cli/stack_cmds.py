@@ -73,7 +73,11 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     if prom:
         click.echo("waiting for the first scrapes...")
         # Prometheus spreads first scrapes over a target's interval: wait that long, and more
-        longest = max((t.scrape_interval_seconds for t in inv.targets().values()), default=15)
+        # every scraped target: hosts (SSH or their own node_exporter), services and apps
+        intervals = [h.scrape_interval_seconds for h in inv.hosts()]
+        intervals += [s.scrape_interval_seconds for s in inv.services()]
+        intervals += [a.scrape_interval_seconds for a in inv.apps()]
+        longest = max(intervals, default=15)
         rows = stack.wait_for_first_scrapes(prom, timeout=longest + 15)
         click.echo(stack.status_table(rows))
         click.echo(f"  Prometheus targets: {prom}/targets   graph: {prom}/graph")

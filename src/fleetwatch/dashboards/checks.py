@@ -123,7 +123,14 @@ def _check_panel(p: dict[str, Any], path: JsonPath, names: set[str], f: Findings
         _check_refs(q["expr"], (*path, "queries", i, "expr"), names, f)
     if has_expr:
         _check_refs(p["expr"], (*path, "expr"), names, f)
-    for key, only in (("sparkline", "stat"), ("content", "text"), ("collapsed", "row")):
+    only_on = (
+        ("sparkline", "stat"),
+        ("content", "text"),
+        ("collapsed", "row"),
+        ("donut", "pie"),
+        ("slice_labels", "pie"),
+    )
+    for key, only in only_on:
         if key in p and kind != only:
             f.add((*path, key), f"{key!r} only applies to {only} panels")
     if kind == "text" and "content" not in p:

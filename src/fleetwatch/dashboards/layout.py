@@ -25,6 +25,7 @@ DEFAULT_SIZES: dict[str, tuple[int, int]] = {
     "heatmap": (12, 8),
     "state-timeline": (24, 6),
     "nodeGraph": (24, 12),
+    "pie": (8, 8),
     "alertlist": (12, 8),
     "text": (24, 3),
     "row": (24, 1),

@@ -171,6 +171,8 @@ def _panel(p: dict[str, Any], line: int) -> Panel:
         field_config=p.get("field_config", {}),
         overrides=tuple(p.get("overrides", ())),
         transformations=tuple(p["transformations"]) if "transformations" in p else None,
+        donut=p.get("donut", False),
+        slice_labels=tuple(p.get("slice_labels", ("percent",))),
         line=line,
     )
 
@@ -183,6 +185,8 @@ def _mapping_key(value: Any) -> str:
 
 def _queries(p: dict[str, Any]) -> tuple[Query, ...]:
     default_format = "table" if p["type"] == "table" else "time_series"
+    # a pie shows one value per slice: an instant query is all it needs
+    default_instant = p["type"] == "pie"
     raw = p.get("queries")
     if raw is None:
         if "expr" not in p:
@@ -198,7 +202,7 @@ def _queries(p: dict[str, Any]) -> tuple[Query, ...]:
                 expr=q["expr"].strip(),
                 ref=q.get("ref") or next(refs),
                 legend=q.get("legend", ""),
-                instant=q.get("instant", fmt == "table"),
+                instant=q.get("instant", fmt == "table" or default_instant),
                 format=fmt,
                 unit=q.get("unit"),
                 hide=q.get("hide", False),

@@ -8,8 +8,22 @@ from typing import Any
 
 #: panel types that show query results: they need queries and a unit
 DATA_TYPES = frozenset(
-    {"stat", "timeseries", "gauge", "bargauge", "table", "heatmap", "state-timeline", "nodeGraph"}
+    {
+        "stat",
+        "timeseries",
+        "gauge",
+        "bargauge",
+        "table",
+        "heatmap",
+        "state-timeline",
+        "nodeGraph",
+        "pie",
+    }
 )
+#: YAML panel types whose Grafana type has another name
+GRAFANA_TYPES = {"pie": "piechart"}
+#: what a pie's slices may show (Grafana's displayLabels)
+SLICE_LABELS = ("name", "value", "percent")
 #: every panel type a YAML dashboard may use
 PANEL_TYPES = DATA_TYPES | {"alertlist", "text", "row"}
 #: panel types whose title may be omitted
@@ -95,6 +109,8 @@ class Panel:
     field_config: Mapping[str, Any] = field(default_factory=dict)
     overrides: tuple[Mapping[str, Any], ...] = ()
     transformations: tuple[Mapping[str, Any], ...] | None = None
+    donut: bool = False  # pie only: a ring instead of a disc
+    slice_labels: tuple[str, ...] = ("percent",)  # pie only: shown on each slice
     line: int = 0  # where the panel starts in its file (for messages)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from fleetwatch.dashboards.layout import Box, Request, place
 from fleetwatch.dashboards.model import (
+    GRAFANA_TYPES,
     Dashboard,
     DashboardLink,
     Link,
@@ -156,7 +157,8 @@ def _link(link: Link) -> dict[str, Any]:
 
 def _panel(p: Panel, box: Box, panel_id: int) -> dict[str, Any]:
     grid = {"x": box.x, "y": box.y, "w": box.w, "h": box.h}
-    out: dict[str, Any] = {"id": panel_id, "type": p.type, "title": p.title, "gridPos": grid}
+    kind = GRAFANA_TYPES.get(p.type, p.type)
+    out: dict[str, Any] = {"id": panel_id, "type": kind, "title": p.title, "gridPos": grid}
     if p.type == "row":
         return out | {"collapsed": p.collapsed, "panels": []}
     out["description"] = p.description
@@ -207,7 +209,7 @@ def _defaults(p: Panel) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "unit": p.unit,
         "thresholds": {"mode": "absolute", "steps": steps},
-        "color": {"mode": "palette-classic" if p.type == "timeseries" else "thresholds"},
+        "color": {"mode": "palette-classic" if p.type in _PALETTE else "thresholds"},
         "mappings": _mappings(p),
         "custom": _CUSTOM.get(p.type, {}),
     }
@@ -295,6 +297,20 @@ def _options(p: Panel) -> dict[str, Any]:
             "valueMode": "color",
             "namePlacement": "auto",
         }
+    if p.type == "pie":
+        # slices from the queries' series (one per label set), each reduced to its last value
+        return {
+            "reduceOptions": dict(_REDUCE),
+            "pieType": "donut" if p.donut else "pie",
+            "displayLabels": list(p.slice_labels),
+            "legend": {
+                "showLegend": True,
+                "displayMode": "table",
+                "placement": "right",
+                "values": ["value", "percent"],
+            },
+            "tooltip": {"mode": "single", "sort": "none"},
+        }
     if p.type == "table":
         return {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}}
     if p.type == "nodeGraph":
@@ -327,7 +343,10 @@ _CUSTOM: dict[str, dict[str, Any]] = {
         "axisSoftMin": 0,
     },
     "state-timeline": {"fillOpacity": 70, "lineWidth": 0},
+    "pie": {"hideFrom": {"legend": False, "tooltip": False, "viz": False}},
 }
+#: panel types coloured per series (slices, lines), not by thresholds
+_PALETTE = frozenset({"timeseries", "pie"})
 _ALERTLIST = {
     "viewMode": "list",
     "groupMode": "default",

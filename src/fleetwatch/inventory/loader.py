@@ -33,6 +33,7 @@ from fleetwatch.inventory.collector_options import Options
 from fleetwatch.inventory.graph import cycles
 from fleetwatch.inventory.model import (
     DEFAULT_SCRAPE_INTERVAL,
+    NO_ENVIRONMENT,
     App,
     AppAuth,
     AppTLS,
@@ -69,6 +70,8 @@ deployments:
 MAX_INTERVAL_SECONDS = 3600.0
 SECRET_KEYS = frozenset({"password", "passphrase", "secret", "token", "api_key"})
 RESERVED_LABELS = frozenset({"instance", "job", "deployment", "provider"})
+#: a target label set per deployment (``environment:``, or the deployment's label of that name)
+ENVIRONMENT_LABEL = "environment"
 FILE_KEYS = ("identity_file", "passphrase_file", "known_hosts_file")
 APP_TLS_FILES = ("ca_file", "cert_file", "key_file")
 #: service params naming files the exporter reads (a mapping's values for headers_file)
@@ -276,20 +279,21 @@ class _Semantics:
             self.unique(dep.get("name"), (*d_path, "name"), deployment_lines, "deployment")
             self.scope(dep, d_path)
             self.labels(dep.get("labels"), (*d_path, "labels"))
+            self.environment(dep, d_path)
             self.resources(_dict(dep.get("resources")), (*d_path, "resources"))
             for h_index, host in enumerate(_list(dep.get("hosts"))):
                 h_path: JsonPath = (*d_path, "hosts", h_index)
                 host = _dict(host)
                 self.unique(host.get("name"), (*h_path, "name"), host_lines, "host")
                 self.scope(host, h_path)
-                self.labels(host.get("labels"), (*h_path, "labels"))
+                self.labels(host.get("labels"), (*h_path, "labels"), per_target=True)
             for s_index, svc in enumerate(_list(dep.get("services"))):
                 s_path: JsonPath = (*d_path, "services", s_index)
                 svc = _dict(svc)
                 self.unique(svc.get("name"), (*s_path, "name"), host_lines, "target")
                 if isinstance(svc.get("scrape_interval"), str):
                     self.interval(svc["scrape_interval"], (*s_path, "scrape_interval"))
-                self.labels(svc.get("labels"), (*s_path, "labels"))
+                self.labels(svc.get("labels"), (*s_path, "labels"), per_target=True)
                 self.service_params(svc, s_path)
             for a_index, app in enumerate(_list(dep.get("apps"))):
                 a_path: JsonPath = (*d_path, "apps", a_index)
@@ -297,7 +301,7 @@ class _Semantics:
                 self.unique(app.get("name"), (*a_path, "name"), host_lines, "target")
                 if isinstance(app.get("scrape_interval"), str):
                     self.interval(app["scrape_interval"], (*a_path, "scrape_interval"))
-                self.labels(app.get("labels"), (*a_path, "labels"))
+                self.labels(app.get("labels"), (*a_path, "labels"), per_target=True)
                 if isinstance(app.get("url"), str):
                     self.app_url(app["url"], (*a_path, "url"))
                 self.app_files(app, a_path)
@@ -512,10 +516,26 @@ class _Semantics:
             self._collectors_loaded = True
         return self._collectors
 
-    def labels(self, labels: Any, path: JsonPath) -> None:
+    def labels(self, labels: Any, path: JsonPath, per_target: bool = False) -> None:
         for name in _dict(labels):
             if name.startswith("__") or name in RESERVED_LABELS:
                 self.add((*path, name), f"label name {name!r} is reserved")
+            elif per_target and name == ENVIRONMENT_LABEL:
+                self.add(
+                    (*path, name),
+                    "the environment is set per deployment: 'environment:' on the deployment",
+                )
+
+    def environment(self, dep: dict[str, Any], path: JsonPath) -> None:
+        """``environment:`` and a deployment label of that name may not disagree."""
+        label = _dict(dep.get("labels")).get(ENVIRONMENT_LABEL)
+        given = dep.get(ENVIRONMENT_LABEL)
+        if isinstance(label, str) and isinstance(given, str) and label != given:
+            self.add(
+                (*path, "labels", ENVIRONMENT_LABEL),
+                f"label environment={label!r} contradicts environment: {given!r} "
+                "(give one of them)",
+            )
 
     def resources(self, block: dict[str, Any], path: JsonPath) -> None:
         for key in ("memory", "storage"):
@@ -623,8 +643,11 @@ class _Builder:
     def deployment(self, top: _Layer, dep: dict[str, Any]) -> Deployment:
         layer = top.over(dep)
         labels = dict(_dict(dep.get("labels")))
+        # a target label of its own (every job has it), not one of the free labels
+        label = labels.pop(ENVIRONMENT_LABEL, NO_ENVIRONMENT)
+        environment = str(dep.get(ENVIRONMENT_LABEL, label))
         hosts = tuple(
-            self.host(layer.over(h), h, dep["name"], dep["provider"], labels)
+            self.host(layer.over(h), h, dep["name"], dep["provider"], labels, environment)
             for h in dep.get("hosts", [])
         )
         res = dep.get("resources")
@@ -636,11 +659,12 @@ class _Builder:
                 storage_bytes=parse_size(res["storage"]) if "storage" in res else None,
             )
         services = tuple(
-            self.service(layer, s, dep["name"], dep["provider"], labels)
+            self.service(layer, s, dep["name"], dep["provider"], labels, environment)
             for s in dep.get("services", [])
         )
         apps = tuple(
-            self.app(layer, a, dep["name"], dep["provider"], labels) for a in dep.get("apps", [])
+            self.app(layer, a, dep["name"], dep["provider"], labels, environment)
+            for a in dep.get("apps", [])
         )
         return Deployment(
             name=dep["name"],
@@ -650,6 +674,7 @@ class _Builder:
             hosts=hosts,
             services=services,
             apps=apps,
+            environment=environment,
         )
 
     def app(
@@ -659,6 +684,7 @@ class _Builder:
         deployment: str,
         provider: str,
         labels: dict[str, str],
+        environment: str = NO_ENVIRONMENT,
     ) -> App:
         interval = app.get("scrape_interval", layer.scrape_interval)
         auth, tls = _dict(app.get("auth")), _dict(app.get("tls"))
@@ -677,6 +703,7 @@ class _Builder:
             scrape_interval_seconds=parse_duration(interval),
             scrape_interval=interval,
             maintenance=bool(app.get("maintenance", False)),
+            environment=environment,
             catalog=path(app.get("catalog")),
             depends_on=tuple(app.get("depends_on", ())),
             auth=AppAuth(
@@ -698,6 +725,7 @@ class _Builder:
         deployment: str,
         provider: str,
         labels: dict[str, str],
+        environment: str = NO_ENVIRONMENT,
     ) -> Service:
         interval = svc.get("scrape_interval", layer.scrape_interval)
         return Service(
@@ -710,6 +738,7 @@ class _Builder:
             scrape_interval_seconds=parse_duration(interval),
             scrape_interval=interval,
             maintenance=bool(svc.get("maintenance", False)),
+            environment=environment,
             params=MappingProxyType(self.service_paths(_dict(svc.get("params")))),
             depends_on=tuple(svc.get("depends_on", ())),
         )
@@ -734,6 +763,7 @@ class _Builder:
         deployment: str,
         provider: str,
         labels: dict[str, str],
+        environment: str = NO_ENVIRONMENT,
     ) -> Host:
         return Host(
             name=host["name"],
@@ -745,6 +775,7 @@ class _Builder:
             scrape_interval_seconds=parse_duration(layer.scrape_interval),
             scrape_interval=layer.scrape_interval,
             maintenance=bool(host.get("maintenance", False)),
+            environment=environment,
             thresholds=_thresholds(layer),
             modules=layer.modules,
             collectors_enable=layer.enable,

@@ -28,6 +28,8 @@ DEFAULT_MEMORY_THRESHOLD = 95.0
 DEFAULT_DISK_THRESHOLD = 90.0
 DEFAULT_SCRAPE_INTERVAL = "15s"
 DEFAULT_MODULES: tuple[str, ...] = ("ssh",)
+#: the ``environment`` label of a deployment that names none (its own key or label)
+NO_ENVIRONMENT = "none"
 MODULES = ("ssh", "local")
 
 
@@ -125,6 +127,8 @@ class Host:
     scrape_interval_seconds: float
     scrape_interval: str
     maintenance: bool = False
+    #: the deployment's environment (``environment:``, else its ``environment`` label)
+    environment: str = NO_ENVIRONMENT
     thresholds: Thresholds = field(default_factory=Thresholds)
     modules: tuple[str, ...] = DEFAULT_MODULES
     collectors_enable: tuple[str, ...] = ()
@@ -159,6 +163,8 @@ class Service:
     scrape_interval_seconds: float
     scrape_interval: str
     maintenance: bool = False
+    #: the deployment's environment (``environment:``, else its ``environment`` label)
+    environment: str = NO_ENVIRONMENT
     params: Mapping[str, Any] = field(default_factory=dict)
     depends_on: tuple[str, ...] = ()
 
@@ -209,6 +215,8 @@ class App:
     scrape_interval_seconds: float
     scrape_interval: str
     maintenance: bool = False
+    #: the deployment's environment (``environment:``, else its ``environment`` label)
+    environment: str = NO_ENVIRONMENT
     #: absolute path of the app's metric catalog file (``catalog:``), None if not given
     catalog: str | None = None
     depends_on: tuple[str, ...] = ()
@@ -243,6 +251,7 @@ class Deployment:
     hosts: tuple[Host, ...]
     services: tuple[Service, ...] = ()
     apps: tuple[App, ...] = ()
+    environment: str = NO_ENVIRONMENT
 
 
 @dataclass(frozen=True)
@@ -326,8 +335,9 @@ class Inventory:
         return [a for d in self.deployments for a in d.apps]
 
     def targets(self) -> dict[str, Host | Service]:
-        """Probe targets: name -> host or service, in file order."""
-        found: dict[str, Host | Service] = {h.name: h for h in self.hosts()}
+        """The exporter's probe targets: name -> host or service, in file order.  A host with
+        ``node_exporter:`` is none (Prometheus scrapes its node_exporter; no SSH probe)."""
+        found: dict[str, Host | Service] = {h.name: h for h in self.hosts() if h.probed_modules}
         found.update((s.name, s) for s in self.services())
         return found
 

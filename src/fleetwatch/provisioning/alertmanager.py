@@ -41,9 +41,6 @@ DEFAULT_RESOLVE_TIMEOUT = "5m"
 DEFAULT_PRIORITIES = {"critical": "P1", "warning": "P3", "info": "P5", "default": "P3"}
 DEFAULT_INHIBIT_EQUAL = ("alertname", "instance")
 DEFAULT_HOST_DOWN_ALERT = "HostDown"
-#: the built-in alerts that say a target is down (rules/hosts.yaml, services.yaml,
-#: databases.yaml): one of them on a dependency mutes its dependents (inventory depends_on)
-DEPENDENCY_DOWN_ALERTS = ("HealthCheckFailing", "HostDown", "PostgresDown", "RedisDown")
 TIMING_KEYS = ("group_wait", "group_interval", "repeat_interval")
 #: where `fleetwatch up` runs its alert inbox unless the inventory's stack.inbox says otherwise
 DEFAULT_INBOX = "127.0.0.1:9719"
@@ -92,6 +89,8 @@ class AlertingSpec:
     critical_mutes_warning: bool = True
     inhibit_equal: tuple[str, ...] = DEFAULT_INHIBIT_EQUAL
     host_down_alert: str | None = DEFAULT_HOST_DOWN_ALERT
+    #: ``inhibit.dependency_down_alerts``: replaces the rules' ``down: true`` alerts if given
+    dependency_down_alerts: tuple[str, ...] | None = None
     lines: Mapping[str, int] = field(default_factory=dict)  # "routing.critical" → line
     #: receivers that get every alert first, whatever its labels (``copy_to``)
     copy_to: tuple[str, ...] = ()
@@ -127,13 +126,19 @@ def build_alertmanager(
     out_dir: Path,
     inbox: str = DEFAULT_INBOX,
     dependencies: Sequence[tuple[str, str]] = (),
+    down_alerts: Sequence[str] = (),
 ) -> list[Path]:
     """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
     ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to;
-    ``dependencies`` the inventory's ``(dependent, dependency)`` edges (inhibit rules)."""
+    ``dependencies`` the inventory's ``(dependent, dependency)`` edges and ``down_alerts``
+    the built rules' alerts marked ``down: true`` (inhibit rules; alerting.yaml's
+    ``inhibit.dependency_down_alerts`` replaces them)."""
     spec = load_alerting(alerting_yaml)
     document = render(spec, inbox)
-    document["inhibit_rules"] += dependency_inhibit_rules(dependencies)
+    down = spec.dependency_down_alerts
+    document["inhibit_rules"] += dependency_inhibit_rules(
+        dependencies, down_alerts if down is None else down
+    )
     path = write_yaml(out_dir / ALERTMANAGER_CONFIG, document, alerting_yaml.name)
     return [path]
 
@@ -298,6 +303,11 @@ def _spec(file: str, data: dict[str, Any], doc: Document) -> AlertingSpec:
         critical_mutes_warning=inhibit.get("critical_mutes_warning", True),
         inhibit_equal=tuple(inhibit.get("equal", DEFAULT_INHIBIT_EQUAL)),
         host_down_alert=inhibit.get("host_down_alert", DEFAULT_HOST_DOWN_ALERT),
+        dependency_down_alerts=(
+            tuple(inhibit["dependency_down_alerts"])
+            if "dependency_down_alerts" in inhibit
+            else None
+        ),
         lines=lines,
         copy_to=tuple(data.get("copy_to") or ()),
     )
@@ -376,15 +386,19 @@ def _inhibit_rules(spec: AlertingSpec) -> list[dict[str, Any]]:
     return rules
 
 
-def dependency_inhibit_rules(edges: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+def dependency_inhibit_rules(
+    edges: Sequence[tuple[str, str]], down_alerts: Sequence[str]
+) -> list[dict[str, Any]]:
     """One rule per dependency: while one of its down alerts fires, every alert of the
     targets that depend on it is muted.  The dependency's own alerts are not (the target
     matchers name only its dependents), so the cause keeps paging; ``equal`` is empty as the
-    two sides are different instances."""
+    two sides are different instances.  No down alert, no rule (nothing could fire one)."""
+    if not down_alerts:
+        return []
     dependents: dict[str, set[str]] = {}
     for dependent, dependency in edges:
         dependents.setdefault(dependency, set()).add(dependent)
-    down = "|".join(DEPENDENCY_DOWN_ALERTS)
+    down = "|".join(sorted(set(down_alerts)))
     return [
         {
             "source_matchers": [matcher("alertname", down, "=~"), matcher("instance", dep)],

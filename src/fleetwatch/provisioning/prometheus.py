@@ -2,8 +2,8 @@
 
 One scrape job per (module, interval), named ``<module>_<interval>`` (``ssh_15s``), using the
 multi-target pattern: ``__address__`` → ``__param_target`` → ``instance``, then the exporter's
-address.  Every target carries ``deployment``, ``provider``, ``maintenance`` and the
-inventory's own labels, so any panel can be sliced by provider and deployment.  Hosts in
+address.  Every target carries ``deployment``, ``provider``, ``environment``, ``maintenance``
+and the inventory's own labels, so any panel can be sliced by provider and deployment.  Hosts in
 maintenance are kept and marked (``maintenance="true"``), never dropped.
 
 Targets Prometheus scrapes directly carry the same labels, ``instance`` set to their inventory
@@ -42,6 +42,7 @@ def target_labels(host: Target | App) -> dict[str, str]:
     labels = {
         "deployment": host.deployment,
         "provider": host.provider,
+        "environment": host.environment,
         "maintenance": "true" if host.maintenance else "false",
     }
     labels.update(sorted(host.labels.items()))
@@ -237,7 +238,14 @@ def inventory_rules(inventory: Inventory) -> dict[str, Any]:
             rules.append(_vector(rule_names.ALLOCATED_STORAGE_BYTES, res.storage_bytes, labels))
     for host in sorted(inventory.hosts(), key=lambda h: h.name):
         labels = {"instance": host.name, "deployment": host.deployment, "provider": host.provider}
-        rules.append(_vector(rule_names.MAINTENANCE, 1 if host.maintenance else 0, labels))
+        # the environment too: this series lists every host, up or not (servers by environment)
+        rules.append(
+            _vector(
+                rule_names.MAINTENANCE,
+                1 if host.maintenance else 0,
+                {**labels, "environment": host.environment},
+            )
+        )
         # alert thresholds as series, so one alert rule joins them instead of one rule per host
         t = host.thresholds
         for resource, percent in (("cpu", t.cpu), ("memory", t.memory), ("disk", t.disk)):

@@ -224,6 +224,7 @@ class _Semantics:
             expr=expr,
             scope=scope if isinstance(scope, dict) else {},
             include_maintenance=bool(a.get("include_maintenance", False)),
+            down=bool(a.get("down", False)),
             runbook=a.get("runbook"),
             dashboard=a.get("dashboard"),
             labels=a.get("labels", {}),

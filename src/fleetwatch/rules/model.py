@@ -56,6 +56,9 @@ class Alert:
     expr: str | None = None
     scope: Mapping[str, str] = field(default_factory=dict)
     include_maintenance: bool = False
+    #: the alert says its target (``instance``) is down: it mutes the targets that depend on
+    #: that one (inventory ``depends_on`` → Alertmanager inhibit rules)
+    down: bool = False
     runbook: str | None = None
     dashboard: str | None = None
     labels: Mapping[str, str] = field(default_factory=dict)

@@ -36,6 +36,15 @@ def load(src_dir: Path, grafana_url: str) -> tuple[Config, list[RuleSource]]:
     return config, load_sources(src_dir, config)
 
 
+def down_alerts(src_dir: Path, grafana_url: str) -> list[str]:
+    """The names of the alerts marked ``down: true`` in ``src_dir`` (sorted; none without a
+    rules folder): while one fires for a target, its dependents' alerts are muted."""
+    if not src_dir.is_dir():
+        return []
+    _, sources = load(src_dir, grafana_url)
+    return sorted({a.name for s in sources for a in s.alerts if a.down})
+
+
 def rule_file(source: RuleSource, config: Config) -> dict[str, Any]:
     groups: list[dict[str, Any]] = []
     rules = aggregate_rules(source.aggregates) + user_rules(source.recording)

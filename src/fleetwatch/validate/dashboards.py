@@ -77,6 +77,7 @@ UNIT_TYPES = frozenset(
         "gauge",
         "bargauge",
         "barchart",
+        "piechart",
         "histogram",
         "trend",
         "xychart",
