@@ -63,8 +63,10 @@ DELIVERIES = Counter(
 
 
 def tick(mode: str) -> None:
-    """One tenth of a second of traffic: ~100 messages/s healthy; failing adds 30 auth
-    failures/s, fails half the deliveries, slows the writes and quarantines more."""
+    """One tenth of a second of traffic, ~100 messages/s.  Healthy: every alert of
+    rules/operator.yaml stays silent (0.4 % quarantined, 1 % failed deliveries, p99 write
+    ~60 ms, 0.5 auth failures/s).  Failing: ~150 auth failures/s, half the deliveries fail,
+    writes take 0.3-1.5 s, 16 % of the messages go to quarantine."""
     failing = mode == "failing"
     for tenant in TENANTS:
         n = random.randint(3, 7)
@@ -74,7 +76,7 @@ def tick(mode: str) -> None:
     for reason in ERROR_REASONS:
         ERRORS.labels(reason=reason).inc(int(random.random() < 0.1))
     for reason in QUARANTINE_REASONS:
-        QUARANTINED.labels(reason=reason).inc(int(random.random() < (0.8 if failing else 0.05)))
+        QUARANTINED.labels(reason=reason).inc(int(random.random() < (0.8 if failing else 0.02)))
     RATELIMITED.labels(tenant="globex").inc(int(random.random() < 0.2))
     RATELIMITED.labels(tenant="acme").inc(0)
     for reason in AUTH_REASONS:
