@@ -1,8 +1,8 @@
-"""The product example content (examples/product/: dashboards, rules, and the app catalog in
-exporters/catalogs/): it builds with `fleetwatch build --content examples/product`, validates
-with no finding given the HTTP service's catalog, every alert fires in its generated test, and
-the cases below hold: silent on the healthy side, and the extra firing cases an alert must
-get right.
+"""The product example content (examples/product/: dashboards, rules, the example inventory
+fleet.yaml, and the app catalogs in exporters/catalogs/): it builds with `fleetwatch build
+--content examples/product`, validates with no finding given the apps' catalogs and the
+inventory's custom SQL types, every alert fires in its generated test, and the cases below
+hold: silent on the healthy side, and the extra firing cases an alert must get right.
 """
 
 from __future__ import annotations
@@ -21,7 +21,11 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "examples" / "product"
 CATALOG = ROOT / "exporters" / "catalogs" / "http-service.yaml"
-PACKS = ("chain-node", "http-service")
+INGEST_CATALOG = ROOT / "exporters" / "catalogs" / "ingest.yaml"
+INVENTORY = CONTENT / "fleet.yaml"
+PACKS = ("chain-node", "http-service", "operator")
+SQL_METRICS = {"tenants_total", "devices_online", "devices_stale"}
+"""The example inventory's custom SQL gauges (only the inventory declares them)."""
 
 
 def t(instance: str, job: str, maintenance: bool = False, **extra: str) -> str:
@@ -91,6 +95,39 @@ def latency(target: str, per_min: dict[str, int], route: str = "/orders") -> lis
 
 def queue(target: str, values: str, name: str = "emails") -> list[tuple[str, str]]:
     return [("app_task_queue_depth" + with_labels(target, queue=name), values)]
+
+
+# --- ingest operator view --------------------------------------------------------------------
+
+INGEST = "ingest"
+ING, ING2, ING_OFF = t("ingest-1", INGEST), t("ingest-2", INGEST), t("ingest-1", INGEST, True)
+ING_LABELS = {"deployment": "prod", "job": INGEST, "instance": "ingest-1"}
+
+
+def counter(name: str, target: str, values: str, **extra: str) -> list[tuple[str, str]]:
+    return [(name + (with_labels(target, **extra) if extra else target), values)]
+
+
+def messages(target: str, values: str, tenant: str = "acme") -> list[tuple[str, str]]:
+    return counter("ingest_messages_total", target, values, tenant=tenant)
+
+
+def writes(target: str, per_min: dict[str, int]) -> list[tuple[str, str]]:
+    """ingest_write_duration_seconds buckets: ``per_min[le]`` writes a minute at or below le."""
+    return [
+        ("ingest_write_duration_seconds_bucket" + with_labels(target, le=le), f"0+{n}x40")
+        for le, n in per_min.items()
+    ]
+
+
+def deliveries(
+    target: str, per_min: dict[str, int], channel: str = "webhook"
+) -> list[tuple[str, str]]:
+    """alert_deliveries_total per result, ``per_min`` a minute each."""
+    return [
+        counter("alert_deliveries_total", target, f"0+{n}x40", channel=channel, result=result)[0]
+        for result, n in per_min.items()
+    ]
 
 
 Case = tuple[str, list[tuple[str, str]], str, list[dict[str, str]]]
@@ -184,6 +221,121 @@ CASES: dict[str, list[Case]] = {
             [{"deployment": "prod", "job": APP, "instance": "api-1", "queue": "emails"}],
         ),
     ],
+    "IngestStalled": [
+        ("writing", messages(ING, "0+600x40"), "30m", []),
+        (
+            "stalled 7 minutes is shorter than the window and for",
+            messages(ING, "0+600x20 12000x20"),
+            "27m",
+            [],
+        ),
+        (
+            "a service gone has no series (the up alerts' case)",
+            messages(ING, "0+600x10 _x30"),
+            "30m",
+            [],
+        ),
+        (
+            "a quiet tenant is no stall",
+            messages(ING, "0+600x10 6000x30") + messages(ING, "0+600x40", tenant="globex"),
+            "30m",
+            [],
+        ),
+        ("in maintenance", messages(ING_OFF, "0+600x10 6000x30"), "30m", []),
+        (
+            "one stalled replica of two",
+            messages(ING, "0+600x10 6000x30") + messages(ING2, "0+600x40"),
+            "30m",
+            [ING_LABELS],
+        ),
+    ],
+    "IngestWriteLatencyHigh": [
+        ("fast", writes(ING, {"0.1": 10, "0.5": 10, "+Inf": 10}), "30m", []),
+        ("p99 just under 0.5 s", writes(ING, {"0.1": 0, "0.5": 10, "+Inf": 10}), "30m", []),
+        ("no writes", writes(ING, {"0.5": 0, "+Inf": 0}), "30m", []),
+        ("in maintenance", writes(ING_OFF, {"0.5": 0, "1": 10, "+Inf": 10}), "30m", []),
+        (
+            "all writes slow",
+            writes(ING, {"0.5": 0, "1": 0, "2.5": 10, "+Inf": 10}),
+            "30m",
+            [ING_LABELS],
+        ),
+    ],
+    "AlertDeliveriesFailing": [
+        ("1 % fail", deliveries(ING, {"success": 99, "failure": 1}), "30m", []),
+        ("no deliveries is no ratio", deliveries(ING, {"success": 0, "failure": 0}), "30m", []),
+        ("in maintenance", deliveries(ING_OFF, {"success": 50, "failure": 50}), "30m", []),
+        (
+            "one channel failing of two",
+            deliveries(ING, {"success": 50, "failure": 50})
+            + deliveries(ING, {"success": 100, "failure": 0}, channel="email"),
+            "30m",
+            [ING_LABELS | {"channel": "webhook"}],
+        ),
+    ],
+    "IngestQuarantineGrowing": [
+        (
+            "0.5 % quarantined",
+            messages(ING, "0+1000x40")
+            + counter("ingest_quarantined_messages_total", ING, "0+5x40", reason="schema"),
+            "30m",
+            [],
+        ),
+        (
+            "a stalled service is no share (no +Inf)",
+            messages(ING, "1000x40")
+            + counter("ingest_quarantined_messages_total", ING, "0+50x40", reason="schema"),
+            "30m",
+            [],
+        ),
+        (
+            "a burst that ended 20 minutes ago",
+            messages(ING, "0+1000x40")
+            + counter(
+                "ingest_quarantined_messages_total", ING, "0+500x10 5000x30", reason="schema"
+            ),
+            "35m",
+            [],
+        ),
+        (
+            "in maintenance",
+            messages(ING_OFF, "0+1000x40")
+            + counter("ingest_quarantined_messages_total", ING_OFF, "0+50x40", reason="schema"),
+            "35m",
+            [],
+        ),
+        (
+            "reasons add up",
+            messages(ING, "0+1000x40")
+            + counter("ingest_quarantined_messages_total", ING, "0+8x40", reason="schema")
+            + counter("ingest_quarantined_messages_total", ING, "0+8x40", reason="oversize"),
+            "35m",
+            [ING_LABELS],
+        ),
+    ],
+    "IngestAuthFailureBurst": [
+        (
+            "a few a minute",
+            counter("auth_failures_total", ING, "0+10x20", reason="expired"),
+            "15m",
+            [],
+        ),
+        (
+            "in maintenance",
+            counter("auth_failures_total", ING_OFF, "0+600x20", reason="bad_token"),
+            "15m",
+            [],
+        ),
+        (
+            "reasons add up",
+            [
+                counter("auth_failures_total", ING, "0+30x20", reason=reason)[0]
+                for reason in ("bad_token", "expired", "unknown_device")
+            ],
+            "15m",
+            [ING_LABELS],
+        ),
+    ],
 }
 
 
@@ -257,27 +409,49 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield work / "build"
 
 
+@pytest.fixture(scope="module")
+def built_with_inventory(built: Path) -> Path:
+    """The same content built with the example inventory (its custom SQL and app catalogs)."""
+    out = built.parent / "with-inventory"
+    run = _fw("build", "--inventory", str(INVENTORY), "--content", str(CONTENT), "-o", str(out),
+              cwd=built.parent)  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    return out
+
+
+def _findings(built: Path, *catalogs: Path) -> list[dict[str, Any]]:
+    options = [arg for c in catalogs for arg in ("--catalog", str(c))]
+    run = _fw("validate", "--format", "json", *options, str(built), cwd=built.parent)
+    found: list[dict[str, Any]] = json.loads(run.stdout)["findings"]
+    assert (run.returncode == 0) == (not any(f["severity"] == "error" for f in found)), run.stderr
+    return found
+
+
 def _alerts(rule_file: Path) -> dict[str, dict[str, Any]]:
     data = yaml.safe_load(rule_file.read_text())
     return {r["alert"]: r for g in data["groups"] for r in g["rules"] if "alert" in r}
 
 
-def test_content_validates_with_the_app_catalog(built: Path) -> None:
-    """CometBFT's names ship with fleetwatch's catalogs; the HTTP service's come from its
-    catalog file: without it, they (and only they) are unknown."""
-    run = _fw("validate", "--format", "json", str(built), cwd=built.parent)
-    findings = json.loads(run.stdout)["findings"]
-    assert findings
-    assert {(f["rule"], Path(f["file"]).stem) for f in findings} == {
-        ("unknown-metric", "http-service")
+def test_content_validates_with_the_app_catalogs(built: Path, built_with_inventory: Path) -> None:
+    """CometBFT's and Mosquitto's names ship with fleetwatch's catalogs; the apps' come from
+    their catalog files, the platform totals' from the inventory's custom SQL: without them,
+    they (and only they) are unknown, and tenants_total reads as a counter by its name."""
+    assert {(f["rule"], Path(f["file"]).stem) for f in _findings(built)} == {
+        ("unknown-metric", "http-service"),
+        ("unknown-metric", "operator"),
+        ("counter-without-rate", "operator"),
     }
-    run = _fw(
-        "validate", "--format", "json", "--catalog", str(CATALOG), str(built), cwd=built.parent
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert json.loads(run.stdout)["findings"] == []
+    left = _findings(built, CATALOG, INGEST_CATALOG)
+    assert left
+    assert {f["rule"] for f in left} == {"unknown-metric", "counter-without-rate"}
+    assert all(any(m in f["message"] for m in SQL_METRICS) for f in left), left
+    # the inventory declares the gauges and names the apps' catalogs: no --catalog needed
+    assert _findings(built_with_inventory) == []
+    catalog = yaml.safe_load((built_with_inventory / "prometheus" / "catalog.yml").read_text())
+    types = {m["name"]: m["type"] for m in catalog["metrics"]}
+    assert {name: types.get(name) for name in SQL_METRICS} == dict.fromkeys(SQL_METRICS, "gauge")
     boards = {p.stem: p for p in (built / "grafana" / "dashboards").rglob("*.json")}
-    assert {"chain-node", "http-service"} <= set(boards)
+    assert {"chain-node", "http-service", "operator"} <= set(boards)
     for name, board in boards.items():
         cells: dict[tuple[int, int], str] = {}
         for panel in json.loads(board.read_text())["panels"]:
