@@ -46,6 +46,7 @@ APT_PACKAGES=(
   busybox-static
   sshfs
   victoria-metrics
+  btrfs-progs  # mkfs.btrfs: the btrfs e2e test loop-mounts a Btrfs image
 )
 
 log() { printf 'install-system-deps: %s\n' "$*"; }

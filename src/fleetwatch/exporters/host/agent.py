@@ -6,11 +6,11 @@ output as the one-shot script (``script.parse_output`` reads both).  Nothing is 
 session's program is the command line itself.
 
 The perl session reads the files itself (no ``head``), and answers the snippets it knows
-natively (statfs, clock, adjtimex, machine, page size, GPU presence, hwmon devices) with
-syscalls instead of forks; any other snippet, or a native one that cannot answer on this host,
-runs in one ``/bin/sh`` per collection.  perl-base is Essential on Debian and Ubuntu and part
-of every RHEL-family base image; a host without it gets the sh session, which runs the POSIX
-script of ``script.plan_script`` on a shell that stays alive.
+natively (statfs, clock, adjtimex, machine, page size, GPU presence, hwmon devices, btrfs
+device ioctls) with syscalls instead of forks; any other snippet, or a native one that cannot
+answer on this host, runs in one ``/bin/sh`` per collection.  perl-base is Essential on Debian
+and Ubuntu and part of every RHEL-family base image; a host without it gets the sh session,
+which runs the POSIX script of ``script.plan_script`` on a shell that stays alive.
 
 Request (text, one per collection)::
 
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fleetwatch.exporters.host.collectors import filesystem
+from fleetwatch.exporters.host.collectors import btrfs, filesystem
 from fleetwatch.exporters.host.script import Plan, _quote, plan_script
 
 Kind = Literal["perl", "sh"]
@@ -37,7 +37,8 @@ READY = "@@FW@@ready "
 # Linux syscall numbers (adjtimex, statfs, clock_gettime) of the LP64 ABIs whose struct
 # layouts the unpack formats below assume; on any other machine the natives decline and the
 # sh snippets run instead.
-PERL_AGENT = r"""
+PERL_AGENT = (
+    r"""
 $0 = "fleetwatch-session";  # what ps shows the host's admin instead of the whole program
 my %NR = (x86_64 => [159, 137, 228], aarch64 => [171, 43, 113],
           riscv64 => [171, 43, 113], loongarch64 => [171, 43, 113]);
@@ -166,8 +167,13 @@ sub statfs_guarded {
   if ($res =~ /^E (\d+)/) { local $! = $1; return ("$!") }
   return ("statfs child failed");
 }
+"""
+    # sub btrfs_ioctl, defined in that collector: its sh snippet runs the same program
+    + btrfs.PERL_SUB
+    + r"""
 my %native = (
   uname_m => sub { put("$arch\n"); 1 },
+  btrfs_ioctl => \&btrfs_ioctl,
   sockstat_pagesize => sub {
     return 0 unless $arch =~ /^(x86_64|i.86)$/;
     put("4096\n"); 1
@@ -303,6 +309,7 @@ while (defined(my $nonce = <STDIN>)) {
   flush_out();
 }
 """
+)
 
 
 def _native_args(key: str, plan: Plan) -> tuple[str, ...]:
@@ -314,6 +321,8 @@ def _native_args(key: str, plan: Plan) -> tuple[str, ...]:
         )
         clean = tuple("" if ("\t" in a or "\n" in a) else a for a in args)
         return (*clean, f"{plan.opts.mount_timeout:g}")
+    if key == btrfs.CMD:
+        return tuple("" if ("\t" in a or "\n" in a) else a for a in btrfs.native_args(plan.opts))
     return ()
 
 
