@@ -46,6 +46,7 @@ APT_PACKAGES=(
   busybox-static
   sshfs
   victoria-metrics
+  docker-compose        # `docker-compose config` checks deploy/**/compose files (no engine needed)
 )
 
 log() { printf 'install-system-deps: %s\n' "$*"; }
