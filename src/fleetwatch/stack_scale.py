@@ -257,18 +257,25 @@ def merge(expected: list[Row], seen: list[Row]) -> list[Row]:
     return sorted(out, key=lambda r: (r.job != "fleetwatch", r.target, r.job))
 
 
-def wait_for_store(inventory: Inventory, timeout: float) -> list[Row]:
-    """The table once every expected target has an ``up`` series (or at ``timeout``)."""
+def wait_for_store(inventory: Inventory, timeout: float, settle: float) -> list[Row]:
+    """The table once every expected target is up in the store; one still down is given
+    ``settle`` seconds after every target has a series (a first probe can fail while the
+    machine is busy starting everything), and ``timeout`` bounds it all."""
     scale = inventory.scale
     assert scale is not None
     expected = expected_rows(inventory)
     deadline = time.monotonic() + timeout
     rows = merge(expected, [])
+    complete_at: float | None = None
     while time.monotonic() < deadline:
         with contextlib.suppress(OSError, ValueError):
             rows = merge(expected, store_rows(scale.storage.query_url))
-            if all(r.up for r in rows):
+            if all(r.up == "1" for r in rows):
                 return rows
+            if all(r.up for r in rows):
+                complete_at = complete_at or time.monotonic()
+                if time.monotonic() - complete_at >= settle:
+                    return rows
         time.sleep(0.5)
     return rows
 

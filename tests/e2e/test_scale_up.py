@@ -77,7 +77,7 @@ def _inventory(ports: dict[str, Any]) -> str:
         "version: 1\n"
         f"stack: {{inbox: '127.0.0.1:{ports['inbox']}', "
         f"alertmanager_url: 'http://127.0.0.1:{ports['peers'][0]}'}}\n"
-        "defaults: {scrape_interval: 2s, modules: [local]}\n"
+        "defaults: {scrape_interval: 5s, modules: [local]}\n"  # probe deadline 4.5 s
         f"deployments:\n  - name: dc1\n    provider: local\n    hosts:\n{hosts}"
         f"    services:\n{services}"
         f"scale:\n  exporters:\n{exporters}"

@@ -136,7 +136,7 @@ def _up_scaled(inventory_path: str, inv: Inventory, out: Path, state: Path,
         click.echo(f"  {svc.name:<18} {svc.url}   (log: {svc.log})")
     click.echo("waiting for the first samples in the store...")
     longest = max((t.scrape_interval_seconds for t in inv.targets().values()), default=15)
-    rows = stack_scale.wait_for_store(inv, timeout=longest + 30)
+    rows = stack_scale.wait_for_store(inv, timeout=longest * 3 + 30, settle=longest * 2)
     click.echo(stack_scale.status_table(rows, assignment(inv)))
     click.echo(f"query  {scale.storage.query_url}")
     if scale.alertmanager is not None:
