@@ -47,6 +47,7 @@ APT_PACKAGES=(
   sshfs
   victoria-metrics
   btrfs-progs  # mkfs.btrfs: the btrfs e2e test loop-mounts a Btrfs image
+  docker-compose        # `docker-compose config` checks deploy/**/compose files (no engine needed)
 )
 
 log() { printf 'install-system-deps: %s\n' "$*"; }

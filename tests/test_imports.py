@@ -23,7 +23,7 @@ LAYERS = {
     "alerting_client": 2, "inbox": 2,
     "build": 3,
     "validate": 4,
-    "stack": 5,
+    "stack": 5, "stack_scale": 5,
     "cli": 6, "__main__": 7,
 }  # fmt: skip
 

@@ -99,20 +99,28 @@ def wait_until(
     raise ToolError(f"{what} not ready after {timeout:.0f}s")
 
 
-def _start(argv: list[str], log: Path) -> subprocess.Popen[bytes]:
+def _start(argv: list[str], log: Path, cwd: Path | None = None) -> subprocess.Popen[bytes]:
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as fh:
         return subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            start_new_session=True, cwd=cwd,
         )  # fmt: skip
 
 
-def _serve(
-    name: str, what: str, argv: list[str], listen: str, ready: str, log: Path, scheme: str = "http"
+def serve(
+    name: str,
+    what: str,
+    argv: list[str],
+    listen: str,
+    ready: str,
+    log: Path,
+    scheme: str = "http",
+    cwd: Path | None = None,
 ) -> Service:
-    """Start ``argv`` (output to ``log``) and wait until GET ``ready`` on ``listen`` is 200."""
-    proc = _start(argv, log)
+    """Start ``argv`` (output to ``log``, in ``cwd``) and wait until GET ``ready`` on
+    ``listen`` is 200."""
+    proc = _start(argv, log, cwd)
     url = f"{scheme}://{listen}"
     wait_until(lambda: http_ok(f"{url}{ready}"), START_TIMEOUT, what, proc)
     return Service(name, proc.pid, url, str(log))
@@ -128,14 +136,22 @@ def start_exporter(
     inventory: Inventory,
     state_dir: Path,
     web_config_file: str | None = None,
+    replica: str | None = None,
 ) -> Service:
     """The exporter, with the web config (TLS, basic auth) that Prometheus' scrape config
-    (from ``stack.exporter_scrape``) expects of it."""
+    (from ``stack.exporter_scrape``) expects of it; with ``replica``, that replica of the
+    inventory's ``scale.exporters`` (its address, its targets only)."""
     listen = inventory.stack.exporter
+    name = "exporter"
+    if replica is not None:
+        assert inventory.scale is not None
+        listen, name = inventory.scale.exporter(replica).address, f"exporter-{replica}"
     scrape = inventory.stack.exporter_scrape
     argv = [sys.executable, "-m", "fleetwatch", "exporter", "--listen", listen]
     if inventory_path:
         argv += ["--inventory", inventory_path]
+    if replica is not None:
+        argv += ["--replica", replica]
     scheme = "http"
     if web_config_file:
         from fleetwatch.exporters.webconfig import load_web_config
@@ -150,8 +166,8 @@ def start_exporter(
             + ("give `fleetwatch up --web.config.file FILE`" if scheme == "http" else
                "set stack.exporter_scrape.tls (scheme https) in the inventory")
         )  # fmt: skip
-    log = state_dir / "exporter.log"
-    return _serve("exporter", "fleetwatch exporter", argv, listen, "/-/healthy", log, scheme)
+    log = state_dir / f"{name}.log"
+    return serve(name, f"fleetwatch {name}", argv, listen, "/-/healthy", log, scheme)
 
 
 def binary(env: str, names: tuple[str, ...], hint: str) -> str:
@@ -173,7 +189,7 @@ def start_inbox(inventory: Inventory, state_dir: Path) -> Service:
     log = state_dir / "inbox.log"
     store = state_dir / "inbox.jsonl"
     argv = [sys.executable, "-m", "fleetwatch.inbox", "--listen", listen, "--store", str(store)]
-    return _serve("inbox", "the alert inbox", argv, listen, "/-/healthy", log)
+    return serve("inbox", "the alert inbox", argv, listen, "/-/healthy", log)
 
 
 def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
@@ -193,7 +209,7 @@ def start_prometheus(inventory: Inventory, build_dir: Path, state_dir: Path) -> 
         "--web.enable-lifecycle",
         "--rules.alert.resend-delay=1s",
     ]
-    return _serve("prometheus", "Prometheus", argv, listen, "/-/ready", log)
+    return serve("prometheus", "Prometheus", argv, listen, "/-/ready", log)
 
 
 def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -> Service:
@@ -215,7 +231,7 @@ def start_alertmanager(inventory: Inventory, build_dir: Path, state_dir: Path) -
         f"--web.listen-address={listen}",
         "--cluster.listen-address=",
     ]
-    return _serve("alertmanager", "Alertmanager", argv, listen, "/-/ready", log)
+    return serve("alertmanager", "Alertmanager", argv, listen, "/-/ready", log)
 
 
 def stop(state_dir: Path, grace: float = 5.0) -> list[str]:

@@ -6,11 +6,15 @@ import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fleetwatch import layout
 from fleetwatch.cli.options import content_option, inventory_option, output_option
+
+if TYPE_CHECKING:
+    from fleetwatch.inventory import Inventory
 
 STATE_DIR = ".fleetwatch"
 
@@ -49,6 +53,11 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     click.echo(f"built {out}/: {len(result.files)} files from {inv.path}")
     if not no_validate:
         _validate(out)
+    if inv.scale is not None:
+        assert inventory_path is not None  # the embedded inventory has no scale:
+        _up_scaled(inventory_path, inv, out, state, web_config_file)
+        _hold(state, detach)
+        return
     current = stack.StackState()
     try:
         current.services.append(stack.start_exporter(inventory_path, inv, state, web_config_file))
@@ -86,6 +95,13 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     click.echo(
         f"  Grafana: docker compose -f deploy/docker-compose.yml up (provisioned from {out}/)"
     )
+    _hold(state, detach)
+
+
+def _hold(state: Path, detach: bool) -> None:
+    """Return at once with ``detach``; else run until Ctrl-C / SIGTERM, then stop it all."""
+    from fleetwatch import stack
+
     if detach:
         click.echo("running in the background; `fleetwatch down` stops it.")
         return
@@ -99,6 +115,37 @@ def up(inventory_path: str | None, output: str, content: str, state_dir: str, de
     finally:
         names = stack.stop(state)
         click.echo(f"stopped: {', '.join(names)}")
+
+
+def _up_scaled(inventory_path: str, inv: Inventory, out: Path, state: Path,
+               web_config_file: str | None) -> None:  # fmt: skip
+    """The scaled-out topology of ``scale:`` (see fleetwatch.stack_scale); all or nothing."""
+    from fleetwatch import stack, stack_scale
+    from fleetwatch.inventory.assign import assignment
+
+    scale = inv.scale
+    assert scale is not None
+    current = stack.StackState()
+
+    def record(svc: stack.Service) -> None:
+        current.services.append(svc)
+        current.save(state)
+
+    try:
+        stack_scale.start(inventory_path, inv, out, state, record, web_config_file)
+    except BaseException:
+        stack.stop(state)
+        raise
+    for svc in current.services:
+        click.echo(f"  {svc.name:<18} {svc.url}   (log: {svc.log})")
+    click.echo("waiting for the first samples in the store...")
+    longest = max((t.scrape_interval_seconds for t in inv.targets().values()), default=15)
+    rows = stack_scale.wait_for_store(inv, timeout=longest * 3 + 30, settle=longest * 2)
+    click.echo(stack_scale.status_table(rows, assignment(inv)))
+    click.echo(f"query  {scale.storage.query_url}")
+    if scale.alertmanager is not None:
+        config = layout.alertmanager_config(out)
+        _alert_delivery(config, current.url("inbox"))
 
 
 def _interrupt(signum: int, frame: object) -> None:
