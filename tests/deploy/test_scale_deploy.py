@@ -82,13 +82,19 @@ def _compose(variant: str) -> dict[str, Any]:
     return dict(yaml.safe_load((SCALE / "compose" / f"{variant}.yml").read_text()))
 
 
+#: every compose file users get: the scaled variants and the single-machine stack
+COMPOSE_FILES = [SCALE / "compose" / f"{v}.yml" for v in VARIANTS] + [
+    SCALE.parent / "docker-compose.yml"
+]
+
+
 @needs("docker-compose")
-@pytest.mark.parametrize("variant", VARIANTS)
-def test_docker_compose_accepts_it(variant: str) -> None:
+@pytest.mark.parametrize("path", COMPOSE_FILES, ids=lambda p: p.name)
+def test_docker_compose_accepts_it(path: Path) -> None:
     compose = shutil.which("docker-compose")
     assert compose is not None
     run = subprocess.run(
-        [compose, "-f", str(SCALE / "compose" / f"{variant}.yml"), "config", "-q"],
+        [compose, "-f", str(path), "config", "-q"],
         capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
