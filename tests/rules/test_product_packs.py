@@ -470,3 +470,75 @@ def test_status_history_states(built: Path, tmp_path: Path) -> None:
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     run = _promtool(path)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+# --- the SLOs' SLIs on raw series (the generated tests feed the recorded ratios only) --------
+
+SLI_INPUTS: dict[str, tuple[list[tuple[str, str]], float]] = {
+    # two models: 4 timeouts in 400 requests a minute
+    "inference-availability": (
+        inference(INFER, "llm-small", 100, 1) + inference(INFER, "vision-v2", 300, 3),
+        0.01,
+    ),
+    # client_python writes le="30.0", Go clients le="30": 3 + 1 slow leases in 200; the
+    # 300 s bucket is no 30 s bucket (PromQL regexes are anchored)
+    "lease-latency": (
+        [
+            (f"provider_lease_latency_seconds_{s}{with_labels(PROV1, **le)}", v)
+            for s, le, v in (
+                ("bucket", {"le": "30.0"}, "0+97x40"),
+                ("bucket", {"le": "300.0"}, "0+100x40"),
+                ("count", {}, "0+100x40"),
+            )
+        ]
+        + [
+            (f"provider_lease_latency_seconds_{s}{with_labels(PROV2, **le)}", v)
+            for s, le, v in (("bucket", {"le": "30"}, "0+99x40"), ("count", {}, "0+100x40"))
+        ],
+        0.02,
+    ),
+    # a rejection is not an error: 1 error in 100
+    "verification-availability": (
+        [
+            (
+                "identity_verifications_total" + with_labels(PAPI, tier="basic", result=r),
+                f"0+{n}x40",
+            )
+            for r, n in (("approved", 90), ("rejected", 9), ("error", 1))
+        ],
+        0.01,
+    ),
+}
+
+
+def test_slo_error_ratios_from_raw_series(built: Path, tmp_path: Path) -> None:
+    rule_file = built / "prometheus" / "rules" / "product.yml"
+    recorded = {
+        r["labels"]["slo"]
+        for g in yaml.safe_load(rule_file.read_text())["groups"]
+        for r in g["rules"]
+        if r.get("record") == "slo:sli_error:ratio_rate5m"
+    }
+    assert recorded == set(SLI_INPUTS)
+    tests = [
+        {
+            "name": f"{slo}: error ratio",
+            "interval": "1m",
+            "input_series": [{"series": s, "values": v} for s, v in series],
+            "promql_expr_test": [
+                {
+                    # round(): the lease SLI's count - bucket leaves a 1e-17 float remainder
+                    "expr": f'round(slo:sli_error:ratio_rate{w}{{slo="{slo}"}}, 0.000001)',
+                    "eval_time": "30m",
+                    "exp_samples": [{"labels": f'{{slo="{slo}"}}', "value": ratio}],
+                }
+                for w in ("5m", "1h")
+            ],
+        }
+        for slo, (series, ratio) in SLI_INPUTS.items()
+    ]
+    doc = {"rule_files": [str(rule_file)], "evaluation_interval": "1m", "tests": tests}
+    path = tmp_path / "slis.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run = _promtool(path)
+    assert run.returncode == 0, run.stdout + run.stderr
