@@ -37,8 +37,16 @@ ROUND_SECONDS = 3.0
 VALIDATORS = 4
 POWER_EACH = 10
 PEERS = 3
-# CometBFT's `metrics:buckettype=exprange; metrics:bucketsizes=0.1, 100, 8`
-BLOCK_INTERVAL_BUCKETS = tuple(0.1 * (100 / 0.1) ** (i / 7) for i in range(8))
+# CometBFT's `metrics:buckettype=exprange; metrics:bucketsizes=0.1, 100, 8`, computed as
+# client_golang's ExponentialBucketsRange does (min * factor^i)
+_GROWTH = (100 / 0.1) ** (1 / 7)
+BLOCK_INTERVAL_BUCKETS = tuple(0.1 * _GROWTH**i for i in range(8))
+
+
+def go_float(value: float) -> str:
+    """A bucket bound as client_golang writes it: the shortest form, no ".0" ("100")."""
+    text = repr(value)
+    return text.removesuffix(".0")
 
 
 def total_txs(height: int) -> int:
@@ -111,7 +119,7 @@ class Node(Collector):
             "Time between this and the last block.",
             labels=labels,
         )
-        buckets = [(repr(le), float(seen if le >= self.block else 0))
+        buckets = [(go_float(le), float(seen if le >= self.block else 0))
                    for le in BLOCK_INTERVAL_BUCKETS]  # fmt: skip
         interval.add_metric(values, [*buckets, ("+Inf", float(seen))], seen * self.block)
         yield interval

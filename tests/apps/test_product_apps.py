@@ -134,6 +134,19 @@ def test_cometbft_height_follows_the_clock_and_halts() -> None:
     )
 
 
+def test_block_interval_buckets_are_written_as_go_writes_them() -> None:
+    assert cometbft_node.go_float(100.0) == "100"
+    assert cometbft_node.go_float(0.1) == "0.1"
+    text = generate_latest(_node()[1]).decode()
+    bounds = [
+        line.split('le="')[1].split('"')[0]
+        for line in text.splitlines()
+        if line.startswith("cometbft_consensus_block_interval_seconds_bucket")
+    ]
+    assert len(bounds) == 9 and bounds[-1] == "+Inf", bounds
+    assert not any(b.endswith(".0") for b in bounds), bounds
+
+
 def test_total_txs_is_the_sum_of_num_txs() -> None:
     assert [cometbft_node.total_txs(h) for h in range(5)] == [0, 1, 3, 6, 10]
     assert cometbft_node.total_txs(40) == sum(h % 17 for h in range(41))
