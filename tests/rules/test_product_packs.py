@@ -1,8 +1,9 @@
 """The product example content (examples/product/: dashboards, rules, the example inventory
 fleet.yaml, and the app catalogs in exporters/catalogs/): it builds with `fleetwatch build
---content examples/product`, validates with no finding given the apps' catalogs and the
+--content examples/product`, validates strictly with no finding given the apps' catalogs and the
 inventory's custom SQL types, every alert fires in its generated test, and the cases below
-hold: silent on the healthy side, and the extra firing cases an alert must get right.
+hold: silent on the healthy side, and the extra firing cases an alert must get right; the SLOs'
+error ratios computed from raw series.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "examples" / "product"
 CATALOG = ROOT / "exporters" / "catalogs" / "http-service.yaml"
 INGEST_CATALOG = ROOT / "exporters" / "catalogs" / "ingest.yaml"
+PRODUCT_CATALOG = ROOT / "exporters" / "catalogs" / "product.yaml"
 INVENTORY = CONTENT / "fleet.yaml"
-PACKS = ("chain-node", "http-service", "operator")
+PACKS = ("chain-node", "http-service", "operator", "product")
 SQL_METRICS = {"tenants_total", "devices_online", "devices_stale"}
 """The example inventory's custom SQL gauges (only the inventory declares them)."""
 
@@ -51,11 +53,17 @@ NODE = "cometbft-node"
 VAL1, VAL2 = t("val-1", NODE, chain_id="hub-1"), t("val-2", NODE, chain_id="hub-1")
 VAL2_OFF = t("val-2", NODE, True, chain_id="hub-1")
 VAL3 = t("val-3", NODE, chain_id="hub-2")
-HEIGHT = "cometbft_consensus_height"
+HEIGHT, ROUNDS = "cometbft_consensus_height", "cometbft_consensus_rounds"
 POWER, MISSING = (
     "cometbft_consensus_validators_power",
     "cometbft_consensus_missing_validators_power",
 )
+
+
+def node_labels(instance: str) -> dict[str, str]:
+    """The labels of a per-node chain alert on hub-1 (the target labels and chain_id)."""
+    return {"instance": instance, "job": NODE, "deployment": "prod", "provider": "aws",
+            "maintenance": "false", "chain_id": "hub-1"}  # fmt: skip
 
 
 def power(target: str, total: str, missing: str | None) -> list[tuple[str, str]]:
@@ -130,6 +138,39 @@ def deliveries(
     ]
 
 
+# --- the product ------------------------------------------------------------------------------
+
+INFER, INFER_OFF = t("infer-1", "app_inference"), t("infer-1", "app_inference", True)
+PAPI, PAPI_OFF = t("api-1", "app_product-api"), t("api-1", "app_product-api", True)
+PROV1, PROV2 = t("provider-1", "app_provider"), t("provider-2", "app_provider")
+PROV1_OFF = t("provider-1", "app_provider", True)
+
+
+def inference(target: str, model: str, per_min: int, timeouts: int) -> list[tuple[str, str]]:
+    return [
+        (f"inference_requests_total{with_labels(target, model=model)}", f"0+{per_min}x40"),
+        (f"inference_timeouts_total{with_labels(target, model=model)}", f"0+{timeouts}x40"),
+    ]
+
+
+def settlements(target: str, ok: int, failed: int) -> list[tuple[str, str]]:
+    return [
+        (f"escrow_settlements_total{with_labels(target, result='success')}", f"0+{ok}x40"),
+        (f"escrow_settlements_total{with_labels(target, result='failure')}", f"0+{failed}x40"),
+    ]
+
+
+def bids(target: str, values: str) -> list[tuple[str, str]]:
+    return [(f"provider_bids_total{target}", values)]
+
+
+def orders(values: str) -> list[tuple[str, str]]:
+    return [(f"market_orders_total{PAPI}", values)]
+
+
+STALLS = "0+10x5 50x35"
+"""Bids until minute 5, none after."""
+
 Case = tuple[str, list[tuple[str, str]], str, list[dict[str, str]]]
 # alertname -> [(case, input series, eval time, labels of the alerts expected: [] = silent)]
 CASES: dict[str, list[Case]] = {
@@ -183,6 +224,54 @@ CASES: dict[str, list[Case]] = {
             [(f"{HEIGHT}{VAL1}", "1000+10x40"), (f"{HEIGHT}{VAL2_OFF}", "900x40")],
             "30m",
             [],
+        ),
+    ],
+    "ChainConsensusRoundsHigh": [
+        ("round 1 now and then", [(f"{ROUNDS}{VAL1}", "0x10 1 0x10 1 0x17")], "30m", []),
+        ("round 2 held is below 3", [(ROUNDS + VAL1, "2x40")], "30m", []),
+        ("in maintenance", [(ROUNDS + VAL2_OFF, "9x40")], "30m", []),
+        (
+            "every stuck node of a halted chain",
+            [
+                (ROUNDS + VAL1, "0x10 3+1x30"),
+                (ROUNDS + VAL2, "0x10 3+1x30"),
+                (ROUNDS + VAL3, "0x40"),
+            ],
+            "30m",
+            [node_labels("val-1"), node_labels("val-2")],
+        ),
+    ],
+    "InferenceTimeoutsHigh": [
+        ("1 % timeouts", inference(INFER, "llm-small", 100, 1), "30m", []),
+        ("no traffic is no ratio", inference(INFER, "llm-small", 0, 0), "30m", []),
+        ("in maintenance", inference(INFER_OFF, "llm-small", 100, 50), "30m", []),
+        (
+            "one model of two",
+            inference(INFER, "llm-small", 100, 1) + inference(INFER, "vision-v2", 100, 30),
+            "30m",
+            [{"deployment": "prod", "job": "app_inference", "model": "vision-v2"}],
+        ),
+    ],
+    "EscrowSettlementsFailing": [
+        ("1 % failures", settlements(PAPI, 99, 1), "30m", []),
+        ("no settlements is no ratio", settlements(PAPI, 0, 0), "30m", []),
+        ("in maintenance", settlements(PAPI_OFF, 0, 50), "30m", []),
+        (
+            "every settlement fails",
+            settlements(PAPI, 0, 10),
+            "30m",
+            [{"deployment": "prod", "job": "app_product-api", "instance": "api-1"}],
+        ),
+    ],
+    "ProviderBidsStalled": [
+        ("bidding", bids(PROV1, "0+10x40") + orders("0+5x40"), "30m", []),
+        ("no orders, nothing to bid on", bids(PROV1, STALLS) + orders("7x40"), "30m", []),
+        ("in maintenance", bids(PROV1_OFF, STALLS) + orders("0+5x40"), "30m", []),
+        (
+            "one provider of two stalled",
+            bids(PROV1, "0+10x40") + bids(PROV2, STALLS) + orders("0+5x40"),
+            "30m",
+            [{"deployment": "prod", "job": "app_provider", "instance": "provider-2"}],
         ),
     ],
     "HttpServiceHighErrorRatio": [
@@ -421,7 +510,8 @@ def built_with_inventory(built: Path) -> Path:
 
 def _findings(built: Path, *catalogs: Path) -> list[dict[str, Any]]:
     options = [arg for c in catalogs for arg in ("--catalog", str(c))]
-    run = _fw("validate", "--format", "json", *options, str(built), cwd=built.parent)
+    run = _fw("validate", "--profile", "strict", "--format", "json", *options, str(built),
+              cwd=built.parent)  # fmt: skip
     found: list[dict[str, Any]] = json.loads(run.stdout)["findings"]
     assert (run.returncode == 0) == (not any(f["severity"] == "error" for f in found)), run.stderr
     return found
@@ -435,13 +525,16 @@ def _alerts(rule_file: Path) -> dict[str, dict[str, Any]]:
 def test_content_validates_with_the_app_catalogs(built: Path, built_with_inventory: Path) -> None:
     """CometBFT's and Mosquitto's names ship with fleetwatch's catalogs; the apps' come from
     their catalog files, the platform totals' from the inventory's custom SQL: without them,
-    they (and only they) are unknown, and tenants_total reads as a counter by its name."""
+    they (and only they) are unknown; tenants_total reads as a counter by its name, and so does
+    escrow_balance_total shown raw (the product's catalog says gauge)."""
     assert {(f["rule"], Path(f["file"]).stem) for f in _findings(built)} == {
         ("unknown-metric", "http-service"),
         ("unknown-metric", "operator"),
         ("counter-without-rate", "operator"),
+        ("unknown-metric", "product"),
+        ("counter-without-rate", "product"),
     }
-    left = _findings(built, CATALOG, INGEST_CATALOG)
+    left = _findings(built, CATALOG, INGEST_CATALOG, PRODUCT_CATALOG)
     assert left
     assert {f["rule"] for f in left} == {"unknown-metric", "counter-without-rate"}
     assert all(any(m in f["message"] for m in SQL_METRICS) for f in left), left
@@ -450,8 +543,13 @@ def test_content_validates_with_the_app_catalogs(built: Path, built_with_invento
     catalog = yaml.safe_load((built_with_inventory / "prometheus" / "catalog.yml").read_text())
     types = {m["name"]: m["type"] for m in catalog["metrics"]}
     assert {name: types.get(name) for name in SQL_METRICS} == dict.fromkeys(SQL_METRICS, "gauge")
+    assert types.get("escrow_balance_total") == "gauge"
     boards = {p.stem: p for p in (built / "grafana" / "dashboards").rglob("*.json")}
-    assert {"chain-node", "http-service", "operator"} <= set(boards)
+    slos = {"inference-availability", "lease-latency", "verification-availability"}
+    assert {"chain-node", "http-service", "operator", "product"} | slos <= set(boards)
+    product = json.loads(boards["product"].read_text())["panels"]
+    (heatmap,) = [p for p in product if p["type"] == "heatmap"]
+    assert heatmap["targets"][0]["format"] == "heatmap", heatmap
     for name, board in boards.items():
         cells: dict[tuple[int, int], str] = {}
         for panel in json.loads(board.read_text())["panels"]:
@@ -478,7 +576,9 @@ def test_every_alert_fires_in_its_generated_test_and_has_cases(built: Path) -> N
             if check["exp_alerts"]
         }
         assert firing == set(alerts), pack
-        assert set(alerts) <= set(CASES), f"{pack}: no cases for {set(alerts) - set(CASES)}"
+        # SLO burn alerts: the generated tests cover every factor; their SLIs are below
+        own = {name for name, rule in alerts.items() if "slo" not in rule["labels"]}
+        assert own <= set(CASES), f"{pack}: no cases for {own - set(CASES)}"
     run = _promtool(*sorted((built / "prometheus" / "tests").glob("*.test.yml")))
     assert run.returncode == 0, run.stdout + run.stderr
 
@@ -537,6 +637,78 @@ def test_status_history_states(built: Path, tmp_path: Path) -> None:
     rules.write_text("groups: []\n")
     doc = {"rule_files": [str(rules)], "evaluation_interval": "1m", "tests": [test]}
     path = tmp_path / "status.yml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    run = _promtool(path)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+# --- the SLOs' SLIs on raw series (the generated tests feed the recorded ratios only) --------
+
+SLI_INPUTS: dict[str, tuple[list[tuple[str, str]], float]] = {
+    # two models: 4 timeouts in 400 requests a minute
+    "inference-availability": (
+        inference(INFER, "llm-small", 100, 1) + inference(INFER, "vision-v2", 300, 3),
+        0.01,
+    ),
+    # client_python writes le="30.0", Go clients le="30": 3 + 1 slow leases in 200; the
+    # 300 s bucket is no 30 s bucket (PromQL regexes are anchored)
+    "lease-latency": (
+        [
+            (f"provider_lease_latency_seconds_{s}{with_labels(PROV1, **le)}", v)
+            for s, le, v in (
+                ("bucket", {"le": "30.0"}, "0+97x40"),
+                ("bucket", {"le": "300.0"}, "0+100x40"),
+                ("count", {}, "0+100x40"),
+            )
+        ]
+        + [
+            (f"provider_lease_latency_seconds_{s}{with_labels(PROV2, **le)}", v)
+            for s, le, v in (("bucket", {"le": "30"}, "0+99x40"), ("count", {}, "0+100x40"))
+        ],
+        0.02,
+    ),
+    # a rejection is not an error: 1 error in 100
+    "verification-availability": (
+        [
+            (
+                "identity_verifications_total" + with_labels(PAPI, tier="basic", result=r),
+                f"0+{n}x40",
+            )
+            for r, n in (("approved", 90), ("rejected", 9), ("error", 1))
+        ],
+        0.01,
+    ),
+}
+
+
+def test_slo_error_ratios_from_raw_series(built: Path, tmp_path: Path) -> None:
+    rule_file = built / "prometheus" / "rules" / "product.yml"
+    recorded = {
+        r["labels"]["slo"]
+        for g in yaml.safe_load(rule_file.read_text())["groups"]
+        for r in g["rules"]
+        if r.get("record") == "slo:sli_error:ratio_rate5m"
+    }
+    assert recorded == set(SLI_INPUTS)
+    tests = [
+        {
+            "name": f"{slo}: error ratio",
+            "interval": "1m",
+            "input_series": [{"series": s, "values": v} for s, v in series],
+            "promql_expr_test": [
+                {
+                    # round(): the lease SLI's count - bucket leaves a 1e-17 float remainder
+                    "expr": f'round(slo:sli_error:ratio_rate{w}{{slo="{slo}"}}, 0.000001)',
+                    "eval_time": "30m",
+                    "exp_samples": [{"labels": f'{{slo="{slo}"}}', "value": ratio}],
+                }
+                for w in ("5m", "1h")
+            ],
+        }
+        for slo, (series, ratio) in SLI_INPUTS.items()
+    ]
+    doc = {"rule_files": [str(rule_file)], "evaluation_interval": "1m", "tests": tests}
+    path = tmp_path / "slis.yml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     run = _promtool(path)
     assert run.returncode == 0, run.stdout + run.stderr
