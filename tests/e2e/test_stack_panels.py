@@ -1,11 +1,15 @@
 """End to end: build the example content, start the stack with `fleetwatch up`, wait for
 scrapes, then run every panel query of every built-in dashboard against Prometheus' HTTP API
 over the panel's range, with template variables resolved as Grafana would: each returns data.
+This machine has no GPU: a stand-in nvidia-smi on the stack's PATH (the local module's session
+inherits it) answers the gpu collector's query in NVIDIA's documented CSV, so the fleet
+overview's GPU row must return data too.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -57,7 +61,39 @@ deployments:
 """
 
 
-def _fleetwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+# `nvidia-smi --query-gpu=F1,F2,... --format=csv,noheader,nounits`: one row per GPU, the fields
+# in the order asked, ", " between them (NVIDIA's nvidia-smi documentation)
+NVIDIA_SMI = """#!/bin/sh
+query=""
+for arg in "$@"; do
+  case "$arg" in --query-gpu=*) query="${arg#--query-gpu=}" ;; esac
+done
+[ -n "$query" ] || { echo "stand-in: only --query-gpu" >&2; exit 2; }
+for gpu in 0 1; do
+  row=""
+  for field in $(echo "$query" | tr ',' ' '); do
+    case "$field" in
+      index) v=$gpu ;;
+      uuid) v="GPU-6f3c1e2a-57a9-1c43-1c5b-3b7f2d5e8a1$gpu" ;;
+      name) v="NVIDIA A100-SXM4-40GB" ;;
+      utilization.gpu) v=$((40 + 30 * gpu)) ;;
+      memory.used) v=$((10240 + 8192 * gpu)) ;;
+      memory.free) v=$((30720 - 8192 * gpu)) ;;
+      memory.total) v=40960 ;;
+      temperature.gpu) v=$((55 + 6 * gpu)) ;;
+      power.draw) v=201.5$gpu ;;
+      *) v="[N/A]" ;;
+    esac
+    row="${row:+$row, }$v"
+  done
+  echo "$row"
+done
+"""
+
+
+def _fleetwatch(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fleetwatch", *args],
         cwd=cwd,
@@ -65,6 +101,7 @@ def _fleetwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=180,
         stdin=subprocess.DEVNULL,
+        env=env,
     )
 
 
@@ -77,9 +114,14 @@ def stack(sshd: Sshd, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tupl
     inventory.write_text(_fleet(sshd, free_port(), prom_port))
     build = work / "build"
     state = work / "state"
+    stand_ins = work / "bin"
+    stand_ins.mkdir()
+    (stand_ins / "nvidia-smi").write_text(NVIDIA_SMI)
+    (stand_ins / "nvidia-smi").chmod(0o755)
+    env = {**os.environ, "PATH": f"{stand_ins}{os.pathsep}{os.environ.get('PATH', '')}"}
     run = _fleetwatch(
         "up", "--detach", "--inventory", str(inventory), "-o", str(build),
-        "--content", str(ROOT), "--state-dir", str(state), cwd=work,
+        "--content", str(ROOT), "--state-dir", str(state), cwd=work, env=env,
     )  # fmt: skip
     try:
         assert run.returncode == 0, run.stdout + run.stderr
@@ -133,7 +175,7 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
     )
     # and for a rule evaluation after them: under load it can lag the scrapes
     wait_until(lambda: bool(_recorded(prom)), 60, "the first rate5m recording rules")
-    checked, empty, quiet, optional = 0, [], 0, []
+    checked, empty, quiet, optional, gpu_queries = 0, [], 0, [], 0
     for path in _dashboards(build):
         dashboard = json.loads(path.read_text())
         grafana = Grafana(lambda q: _api(prom, "/api/v1/query", {"query": q})["result"], dashboard)
@@ -141,12 +183,19 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
         # panels inside collapsed rows are for hardware a host may lack (ZFS, NFS, bonds,
         # NVMe, systemd): this machine has none of it, so their emptiness is told, not failed
         # (Grafana's model: a collapsed row carries them in its own `panels`)
+        # the GPU row is collapsed too, but the stand-in nvidia-smi gives "here" two GPUs
         hidden = {
             id(p)
             for top in dashboard.get("panels", [])
-            if top.get("type") == "row" and top.get("collapsed")
+            if top.get("type") == "row" and top.get("collapsed") and top.get("title") != "GPUs"
             for p in panels(top.get("panels", []))
         }
+        gpu_queries += sum(
+            len(p.get("targets", []))
+            for top in dashboard.get("panels", [])
+            if top.get("type") == "row" and top.get("title") == "GPUs"
+            for p in panels(top.get("panels", []))
+        )
         assert all(
             not top.get("panels")
             for top in dashboard.get("panels", [])
@@ -174,7 +223,9 @@ def test_every_panel_query_returns_data(stack: tuple[str, Path]) -> None:
                     empty.append(f"{path.name}: panel {panel.get('title')!r}: {expr}")
     print(
         f"\n{checked} panel queries over {len(_dashboards(build))} dashboards; {len(empty)} empty;"
-        f" {len(optional)} in collapsed hardware rows without data here"
+        f" {len(optional)} in collapsed hardware rows without data here; {gpu_queries} GPU"
+        " queries (stand-in nvidia-smi), all with data"
     )
     assert checked > 20
+    assert gpu_queries >= 4
     assert not empty, "\n".join(empty)
