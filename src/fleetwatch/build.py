@@ -51,15 +51,20 @@ def _rules(
     return files
 
 
-def _alertmanager(
-    alerting_yaml: Path, out: Path, inbox: str, dependencies: list[tuple[str, str]]
-) -> list[Path]:
+def _alertmanager(alerting_yaml: Path, out: Path, inventory: Inventory) -> list[Path]:
     """alertmanager.yml, and the policy it came from (validate tests its routes)."""
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
 
-    files = build_alertmanager(alerting_yaml, out, inbox, dependencies)
+    extra = []
+    if inventory.scale is not None:  # without scale: the file stays as it was
+        from fleetwatch.provisioning.scale.alerts import exporter_inhibit_rules
+
+        extra = exporter_inhibit_rules()
+    files = build_alertmanager(
+        alerting_yaml, out, inventory.stack.inbox, inventory.dependencies(), extra
+    )
     shutil.copyfile(alerting_yaml, out / layout.ROUTING_POLICY)
     return [*files, out / layout.ROUTING_POLICY]
 
@@ -93,16 +98,13 @@ def build(
         )
         files += build_dashboards(dashboards_src, layout.dashboards_dir(staging))
         files += _rules(content / "rules", inventory, staging, dashboards_src)
-        files += _alertmanager(
-            content / "alerting.yaml",
-            staging / layout.ALERTMANAGER,
-            inventory.stack.inbox,
-            inventory.dependencies(),
-        )
+        files += _alertmanager(content / "alerting.yaml", staging / layout.ALERTMANAGER, inventory)
         if inventory.scale is not None:
             from fleetwatch.provisioning.scale import write_scale
+            from fleetwatch.rules.loader import CONFIG_FILE, load_config
 
-            files += write_scale(inventory, staging / layout.SCALE)
+            config = load_config(content / "rules" / CONFIG_FILE, inventory.stack.grafana_url)
+            files += write_scale(inventory, staging / layout.SCALE, config.runbook_url_pattern)
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
         for sub in layout.GENERATED:

@@ -127,13 +127,16 @@ def build_alertmanager(
     out_dir: Path,
     inbox: str = DEFAULT_INBOX,
     dependencies: Sequence[tuple[str, str]] = (),
+    extra_inhibit_rules: Sequence[Mapping[str, Any]] = (),
 ) -> list[Path]:
     """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
     ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to;
-    ``dependencies`` the inventory's ``(dependent, dependency)`` edges (inhibit rules)."""
+    ``dependencies`` the inventory's ``(dependent, dependency)`` edges (inhibit rules);
+    ``extra_inhibit_rules`` appended last (the scale-out's ExporterDown)."""
     spec = load_alerting(alerting_yaml)
     document = render(spec, inbox)
     document["inhibit_rules"] += dependency_inhibit_rules(dependencies)
+    document["inhibit_rules"] += [dict(r) for r in extra_inhibit_rules]
     path = write_yaml(out_dir / ALERTMANAGER_CONFIG, document, alerting_yaml.name)
     return [path]
 
