@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import signal
+import socket
 import sys
 import urllib.parse
 from collections.abc import Iterator
@@ -27,18 +29,30 @@ from servers import (  # _descendants: sshd's stop uses it for the same reason
     _descendants,
     free_port,
     http_get,
-    port_open,
     require,
 )
 
 ENGINES = ("prometheus", "victoria-metrics", "vmalert", ALERTMANAGER)
 
 
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 def port_pair() -> int:
-    """A free port whose successor is free too (an Alertmanager's web + gossip ports)."""
-    for _ in range(50):
-        port = free_port()
-        if port < 65535 and not port_open("127.0.0.1", port + 1):
+    """A free port whose successor is free too (an Alertmanager's web + gossip ports), below
+    the kernel's ephemeral range: the gossip port is bound only when the peer starts, and
+    client connections made before (a warm-up's hundreds) must not take it meanwhile."""
+    low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 12000), low - 1)
+        if _bindable(port) and _bindable(port + 1):
             return port
     raise RuntimeError("no two consecutive free ports")
 
@@ -128,6 +142,20 @@ class Topology:
         return names[min(names)]
 
 
+def _warm_up(inventory: Inventory, exporters: dict[str, Engine]) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fleetwatch.inventory.assign import assignment
+
+    def probe(item: tuple[str, str]) -> int:
+        target, owner = item
+        return http_get(f"{exporters[owner].url}/probe?target={target}", timeout=30)[0]
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(probe, sorted(assignment(inventory).items())))
+    assert set(statuses) == {200}, statuses
+
+
 @contextlib.contextmanager
 def run_topology(
     inventory: Inventory,
@@ -136,13 +164,16 @@ def run_topology(
     tmp: Path,
     exporter_ports: dict[str, int],
     *,
+    warm_up: bool = False,
     am_flags: tuple[str, ...] = (
         "--cluster.pushpull-interval=2s",
         "--cluster.gossip-interval=200ms",
         "--cluster.peer-timeout=3s",
     ),
 ) -> Iterator[Topology]:
-    """Start every engine of the built ``out`` (exporters from ``fleet``); stop them all."""
+    """Start every engine of the built ``out`` (exporters from ``fleet``); stop them all.
+    ``warm_up``: probe every target once at its exporter before the scrapers start (the
+    first probe of a target opens its session: hundreds at once time out on shared cores)."""
     require(*ENGINES)
     scale = inventory.scale
     assert scale is not None and scale.alertmanager is not None
@@ -173,6 +204,8 @@ def run_topology(
                 "--listen", f"127.0.0.1:{ex_port}", "--replica", ex_id, "--workers", "0",
             ]  # fmt: skip
             exporters[ex_id] = run(Engine(f"exporter-{ex_id}", argv, ex_port, "/-/healthy", out))
+        if warm_up:
+            _warm_up(inventory, exporters)
         peers = []
         for i, peer in enumerate(scale.alertmanager.peers):
             argv = [
