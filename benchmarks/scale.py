@@ -48,26 +48,32 @@ def inventory_yaml(targets: int, ports: list[int]) -> str:
     )
 
 
-def _children(pid: int) -> list[int]:
-    out = []
+def _descendants(pid: int) -> list[int]:
+    """Every live descendant (the sessions are ``sh -c`` and the perl loop under it)."""
+    parents: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 stat = Path(f"/proc/{entry}/stat").read_text()
             except OSError:
                 continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry))
+            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of ``pid`` and the children it has reaped."""
+def cpu_seconds(pid: int, reaped: bool = False) -> float:
+    """utime + stime of ``pid`` (``reaped``: of its children it has waited for)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return sum(int(f) for f in fields[11:15]) / TICKS
+    own = fields[13:15] if reaped else fields[11:13]
+    return sum(int(f) for f in own) / TICKS
 
 
 def rss_mib(pid: int) -> float:
@@ -89,10 +95,11 @@ class Usage:
 
 
 def usage(pid: int) -> Usage:
-    kids = _children(pid)
+    kids = _descendants(pid)
     return Usage(
         cpu_seconds(pid),
-        sum(cpu_seconds(k) for k in kids),
+        # ended sessions count in their parent's children time: live + reaped
+        cpu_seconds(pid, reaped=True) + sum(cpu_seconds(k) + cpu_seconds(k, True) for k in kids),
         rss_mib(pid),
         sum(rss_mib(k) for k in kids),
     )
