@@ -174,9 +174,11 @@ def test_failures_without_a_storm(topology: Topology) -> None:
         return all(topology.peer_alerts(p, "ExporterDown") for p in topology.peers)
 
     wait_until(at_both, 90, "ExporterDown at both peers", interval=0.2)
+    fired = time.time()
     first.stop()
     survivor = next(p for p in topology.peers if p is not first)
     wait_until(lambda: capture.received("/hook") != [], 60, "the page from the survivor")
+    paged = capture.received("/hook")[0].at
 
     # -- the other shard: its surviving replica kept every series going
     def later() -> bool:
@@ -195,6 +197,10 @@ def test_failures_without_a_storm(topology: Topology) -> None:
         return len(topology.peer_alerts(survivor, "HostDown")) == len(its_hosts)
 
     wait_until(all_host_down, 90, f"HostDown for the {len(its_hosts)} hosts of {victim}")
+    print(  # the timeline, for docs/scale-out.md (a figure, not a check)
+        f"\nkill -> ExporterDown at both peers {fired - killed:.0f} s, -> page {paged - killed:.0f}"
+        f" s, -> {len(its_hosts)} HostDown at the survivor {time.time() - killed:.0f} s"
+    )
     host_down = topology.peer_alerts(survivor, "HostDown")
     assert sorted(a["labels"]["instance"] for a in host_down) == its_hosts
     (page,) = topology.peer_alerts(survivor, "ExporterDown")
