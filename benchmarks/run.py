@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import assign, build, exporter_cpu, host, load, services
+from benchmarks import assign, build, exporter_cpu, host, load, scale, services
 
 
 def main() -> None:
@@ -16,6 +16,7 @@ def main() -> None:
     services.main()
     build.main()
     assign.main()
+    scale.main()
     sys.argv = argv
 
 

@@ -55,15 +55,21 @@ def _alertmanager(
     alerting_yaml: Path, out: Path, inventory: Inventory, rules_src: Path
 ) -> list[Path]:
     """alertmanager.yml, and the policy it came from (validate tests its routes).  The alerts
-    that mute a down dependency's dependents are the rules' own ``down: true`` ones."""
+    that mute a down dependency's dependents are the rules' own ``down: true`` ones; with
+    ``scale:``, ExporterDown mutes them for its own targets too."""
     if not alerting_yaml.is_file():
         return []
     from fleetwatch.provisioning.alertmanager import build_alertmanager
     from fleetwatch.rules import down_alerts
 
     down = down_alerts(rules_src, inventory.stack.grafana_url)
+    mutes: list[tuple[str, str]] = []
+    if inventory.scale is not None:  # without scale: the file stays as it was
+        from fleetwatch.provisioning.scale.alerts import EXPORTER_MUTES
+
+        mutes = list(EXPORTER_MUTES)
     files = build_alertmanager(
-        alerting_yaml, out, inventory.stack.inbox, inventory.dependencies(), down
+        alerting_yaml, out, inventory.stack.inbox, inventory.dependencies(), down, mutes
     )
     shutil.copyfile(alerting_yaml, out / layout.ROUTING_POLICY)
     return [*files, out / layout.ROUTING_POLICY]
@@ -103,8 +109,10 @@ def build(
         )
         if inventory.scale is not None:
             from fleetwatch.provisioning.scale import write_scale
+            from fleetwatch.rules.loader import CONFIG_FILE, load_config
 
-            files += write_scale(inventory, staging / layout.SCALE)
+            config = load_config(content / "rules" / CONFIG_FILE, inventory.stack.grafana_url)
+            files += write_scale(inventory, staging / layout.SCALE, config.runbook_url_pattern)
         # swap in the new tree only once everything built: a failed build keeps the old one
         out.mkdir(parents=True, exist_ok=True)
         for sub in layout.GENERATED:

@@ -53,6 +53,7 @@ ROUTING_POLICY = "routing-policy.yaml"
 #   shard-<n>/replica-<m>/prometheus.yml Prometheus agent (--enable-feature=agent), or
 #   shard-<n>/replica-<m>/{scrape.yml,vmagent.args}
 #   rules/vmalert.args | rules/thanos-rule.args | rules/mimir-ruler.yaml
+#   rules/exporters.yml                  ExporterDown (every evaluator reads it too)
 #   storage/*.args | storage/mimir-ha.yaml   the store's HA / dedup settings
 #   alertmanager/peer-<i>.args           the cluster flags of each Alertmanager peer
 SCALE_ASSIGNMENT = "assignment.json"

@@ -10,29 +10,18 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 import time
-import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from capture import CaptureServer
+from e2e.scale_stack import ENGINES, Topology, peer_ports, run_topology
 from fleetwatch.build import build
-from fleetwatch.inventory import Inventory, load_inventory
+from fleetwatch.inventory import load_inventory
 from fleetwatch.inventory.assign import assignment
-from servers import (
-    ALERTMANAGER,
-    LoopbackServer,
-    free_port,
-    http_get,
-    port_open,
-    require,
-    wait_until,
-)
+from servers import free_port, http_get, require, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -64,15 +53,6 @@ receivers:
 """
 
 
-def _port_pair() -> int:
-    """A free port whose successor is free too (an Alertmanager's web + gossip ports)."""
-    for _ in range(50):
-        port = free_port()
-        if port < 65535 and not port_open("127.0.0.1", port + 1):
-            return port
-    raise RuntimeError("no two consecutive free ports")
-
-
 def _inventory(exporters: list[int], vm: int, peers: list[int]) -> str:
     hosts = "".join(f"      - {{name: {h}, address: 127.0.0.1}}\n" for h in HOSTS)
     ex = "".join(
@@ -89,57 +69,13 @@ def _inventory(exporters: list[int], vm: int, peers: list[int]) -> str:
     )
 
 
-def _args(path: Path) -> list[str]:
-    return path.read_text(encoding="utf-8").splitlines()
-
-
-class Engine(LoopbackServer):
-    """One engine process run from its built flags, in the build folder."""
-
-    def __init__(self, name: str, argv: list[str], port: int, ready: str, cwd: Path) -> None:
-        super().__init__(name, port=port)
-        self.argv, self.ready_path, self.cwd = argv, ready, cwd
-
-    def command(self) -> list[str]:
-        return self.argv
-
-    def run(self) -> Engine:
-        self.start(cwd=self.cwd, timeout=60)
-        return self
-
-
-@dataclass
-class Topology:
-    inventory: Inventory
-    out: Path
-    vm: Engine
-    agents: dict[tuple[int, int], Engine]
-    exporters: dict[str, Engine]
-    peers: list[Engine]
-    capture: CaptureServer
-
-    def shard_of(self, exporter_id: str) -> int:
-        assert self.inventory.scale is not None
-        return self.inventory.scale.shard_of(exporter_id)
-
-    def query(self, expr: str, at: float | None = None) -> list[dict[str, Any]]:
-        params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
-        status, body = http_get(f"{self.vm.url}/api/v1/query?{urllib.parse.urlencode(params)}")
-        assert status == 200, body
-        return list(json.loads(body)["data"]["result"])
-
-
 @pytest.fixture(scope="module")
 def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
-    require("prometheus", "victoria-metrics", "vmalert", ALERTMANAGER)
+    require(*ENGINES)
     tmp = tmp_path_factory.mktemp("scale")
-    ex_ports, vm_port, peer_ports = [free_port(), free_port()], free_port(), []
-    while len(peer_ports) < 2:
-        port = _port_pair()
-        if not {port, port + 1} & {p + d for p in peer_ports for d in (0, 1)}:
-            peer_ports.append(port)
+    ex_ports, vm_port, am_ports = [free_port(), free_port()], free_port(), peer_ports(2)
     fleet = tmp / "fleet.yaml"
-    fleet.write_text(_inventory(ex_ports, vm_port, peer_ports), encoding="utf-8")
+    fleet.write_text(_inventory(ex_ports, vm_port, am_ports), encoding="utf-8")
     inventory = load_inventory(fleet)
     content = tmp / "content"
     (content / "dashboards").mkdir(parents=True)
@@ -147,108 +83,15 @@ def topology(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Topology]:
     out = tmp / "build"
     build(inventory, content, out)
     (out / "prometheus" / "rules" / "e2e.yml").write_text(RULES, encoding="utf-8")
-    started: list[Engine] = []
-
-    def run(engine: Engine) -> Engine:
-        started.append(engine)
-        return engine.run()
-
     with CaptureServer() as capture:
         (out / "alertmanager").mkdir(exist_ok=True)  # no alerting.yaml in this content
         (out / "alertmanager" / "alertmanager.yml").write_text(
             ALERTMANAGER_YML.format(url=capture.url), encoding="utf-8"
         )
-        try:
-            vm_args = _args(out / "scale" / "storage" / "victoria-metrics.args")
-            vm = run(
-                Engine(
-                    "victoria-metrics",
-                    [
-                        "victoria-metrics",
-                        *vm_args,
-                        f"-storageDataPath={tmp / 'vm'}",
-                        "-search.latencyOffset=1s",
-                    ],
-                    vm_port,
-                    "/health",
-                    out,
-                )
-            )
-            exporters = {
-                f"ex-{i}": run(
-                    Engine(
-                        f"exporter-{i}",
-                        [
-                            sys.executable,
-                            "-m",
-                            "fleetwatch",
-                            "exporter",
-                            "--inventory",
-                            str(fleet),
-                            "--listen",
-                            f"127.0.0.1:{p}",
-                            "--replica",
-                            f"ex-{i}",
-                            "--workers",
-                            "0",
-                        ],
-                        p,
-                        "/-/healthy",
-                        out,
-                    )
-                )
-                for i, p in enumerate(ex_ports)
-            }
-            peers = []
-            for i, port in enumerate(peer_ports):
-                argv = [
-                    ALERTMANAGER,
-                    *_args(out / "scale" / "alertmanager" / f"peer-{i}.args"),
-                    f"--storage.path={tmp / f'am-{i}'}",
-                    "--cluster.pushpull-interval=2s",
-                    "--cluster.gossip-interval=200ms",
-                    "--cluster.peer-timeout=3s",
-                ]
-                peers.append(run(Engine(f"alertmanager-{i}", argv, port, "/-/ready", out)))
-            vmalert_port = free_port()
-            run(
-                Engine(
-                    "vmalert",
-                    [
-                        "vmalert",
-                        *_args(out / "scale" / "rules" / "vmalert.args"),
-                        f"-httpListenAddr=127.0.0.1:{vmalert_port}",
-                    ],
-                    vmalert_port,
-                    "/health",
-                    out,
-                )
-            )
-            agents = {}
-            for shard in range(2):
-                for replica in range(2):
-                    port = free_port()
-                    config = f"scale/shard-{shard}/replica-{replica}/prometheus.yml"
-                    agents[shard, replica] = run(
-                        Engine(
-                            f"agent-{shard}-{replica}",
-                            [
-                                "prometheus",
-                                "--enable-feature=agent",
-                                f"--config.file={config}",
-                                f"--storage.agent.path={tmp / f'agent-{shard}-{replica}'}",
-                                f"--web.listen-address=127.0.0.1:{port}",
-                            ],
-                            port,
-                            "/-/ready",
-                            out,
-                        )
-                    )
-            yield Topology(inventory, out, vm, agents, exporters, peers, capture)
-        finally:
-            for engine in reversed(started):
-                engine.stop()
-                engine.close()
+        ports = {f"ex-{i}": p for i, p in enumerate(ex_ports)}
+        with run_topology(inventory, fleet, out, tmp, ports) as topology:
+            topology.capture = capture
+            yield topology
     shutil.rmtree(tmp, ignore_errors=True)
 
 
@@ -323,14 +166,9 @@ def test_a_killed_scraper_replica_leaves_no_gap(topology: Topology) -> None:
 
 
 def test_vmalert_fires_once_both_peers_one_notification(topology: Topology) -> None:
-    def clustered() -> bool:
-        for peer in topology.peers:
-            status, body = http_get(f"{peer.url}/api/v2/status")
-            if status != 200 or len(json.loads(body)["cluster"].get("peers") or []) != 2:
-                return False
-        return True
-
-    wait_until(clustered, 30, "the Alertmanager cluster to settle")
+    capture = topology.capture
+    assert capture is not None
+    wait_until(topology.cluster_settled, 30, "the Alertmanager cluster to settle")
 
     def at_both() -> bool:
         for peer in topology.peers:
@@ -340,11 +178,11 @@ def test_vmalert_fires_once_both_peers_one_notification(topology: Topology) -> N
         return True
 
     wait_until(at_both, 60, "ScaleE2E at both peers")
-    wait_until(lambda: topology.capture.received("/hook") != [], 30, "a notification")
-    first = topology.capture.received("/hook")[0].at
+    wait_until(lambda: capture.received("/hook") != [], 30, "a notification")
+    first = capture.received("/hook")[0].at
     # the second peer waits its position x peer-timeout (3 s) and finds it in the shared log
     wait_until(lambda: time.time() > first + 10, 15, "past the second peer's turn")
-    hooks = topology.capture.received("/hook")
+    hooks = capture.received("/hook")
     assert len(hooks) == 1, [h.body for h in hooks]
     assert [a["labels"]["alertname"] for a in hooks[0].body["alerts"]] == ["ScaleE2E"]
     alerts = topology.query('ALERTS{alertname="ScaleE2E"}')

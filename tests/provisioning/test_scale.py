@@ -53,9 +53,19 @@ def test_without_scale_nothing_changes(tmp_path: Path) -> None:
     assert datasources in plain
     differ = sorted(n for n in set(plain) | set(scaled) if plain.get(n) != scaled.get(n))
     prometheus = "prometheus/prometheus.yml"  # its alert senders list every peer
-    assert [n for n in differ if not n.startswith("scale/")] == [datasources, prometheus]
+    alertmanager = "alertmanager/alertmanager.yml"  # + ExporterDown's inhibit rule
+    assert [n for n in differ if not n.startswith("scale/")] == [
+        alertmanager,
+        datasources,
+        prometheus,
+    ]
     a, b = yaml.safe_load(plain[prometheus]), yaml.safe_load(scaled[prometheus])
     assert a.pop("alerting") != b.pop("alerting") and a == b
+    a, b = yaml.safe_load(plain[alertmanager]), yaml.safe_load(scaled[alertmanager])
+    assert b["inhibit_rules"][:-1] == a["inhibit_rules"]
+    assert b["inhibit_rules"][-1]["source_matchers"] == ['alertname="ExporterDown"']
+    a.pop("inhibit_rules"), b.pop("inhibit_rules")
+    assert a == b
     assert _build(inventory_from_text(plain_text, "f.yaml"), tmp_path / "again") == plain
 
 
@@ -121,7 +131,10 @@ def test_rules_once_against_the_store_and_every_peer_notified(
 ) -> None:
     _, out = scaled
     args = _args(out / "scale" / "rules" / "vmalert.args")
-    assert [a for a in args if a.startswith("-rule=")] == ["-rule=prometheus/rules/*.yml"]
+    assert [a for a in args if a.startswith("-rule=")] == [
+        "-rule=prometheus/rules/*.yml",
+        "-rule=scale/rules/exporters.yml",
+    ]
     assert "-datasource.url=http://127.0.0.1:8428" in args
     assert [a for a in args if a.startswith("-notifier.url=")] == [
         "-notifier.url=http://127.0.0.1:19093",
@@ -210,20 +223,19 @@ def test_vmagent_accepts_its_flags_and_config(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("vmalert") is None, reason="vmalert not installed")
 def test_vmalert_accepts_the_built_rules(scaled: tuple[Inventory, Path]) -> None:
-    """The same rule files as the single-Prometheus build, read by vmalert (MetricsQL)."""
+    """The same rule files as the single-Prometheus build and ExporterDown, read by vmalert
+    (MetricsQL)."""
     _, out = scaled
-    rule = next(
-        a for a in _args(out / "scale" / "rules" / "vmalert.args") if a.startswith("-rule=")
-    )
+    rules = [a for a in _args(out / "scale" / "rules" / "vmalert.args") if a.startswith("-rule=")]
     run = subprocess.run(
-        ["vmalert", "-dryRun", rule], cwd=out, capture_output=True, text=True, timeout=60
+        ["vmalert", "-dryRun", *rules], cwd=out, capture_output=True, text=True, timeout=60
     )
     assert run.returncode == 0, run.stdout + run.stderr
     bad = out / "prometheus" / "rules" / "zz-broken.yml"
     bad.write_text("groups:\n  - name: x\n    rules:\n      - alert: X\n        expr: sum(\n")
     try:
         broken = subprocess.run(
-            ["vmalert", "-dryRun", rule], cwd=out, capture_output=True, text=True, timeout=60
+            ["vmalert", "-dryRun", *rules], cwd=out, capture_output=True, text=True, timeout=60
         )
     finally:
         bad.unlink()

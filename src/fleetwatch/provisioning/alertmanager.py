@@ -127,18 +127,20 @@ def build_alertmanager(
     inbox: str = DEFAULT_INBOX,
     dependencies: Sequence[tuple[str, str]] = (),
     down_alerts: Sequence[str] = (),
+    mute_by_label: Sequence[tuple[str, str]] = (),
 ) -> list[Path]:
     """Compile ``alerting_yaml`` into ``out_dir/alertmanager.yml``; ConfigErrors on bad input.
     ``inbox`` is the host:port of the local inbox that ``inbox:`` receivers post to;
     ``dependencies`` the inventory's ``(dependent, dependency)`` edges and ``down_alerts``
     the built rules' alerts marked ``down: true`` (inhibit rules; alerting.yaml's
-    ``inhibit.dependency_down_alerts`` replaces them)."""
+    ``inhibit.dependency_down_alerts`` replaces them); ``mute_by_label`` ``(alert, label)``
+    pairs: while the alert fires, the down alerts with its value of the label are muted (the
+    scale-out's ExporterDown and ``exporter``), appended last."""
     spec = load_alerting(alerting_yaml)
     document = render(spec, inbox)
-    down = spec.dependency_down_alerts
-    document["inhibit_rules"] += dependency_inhibit_rules(
-        dependencies, down_alerts if down is None else down
-    )
+    down = down_alerts if spec.dependency_down_alerts is None else spec.dependency_down_alerts
+    document["inhibit_rules"] += dependency_inhibit_rules(dependencies, down)
+    document["inhibit_rules"] += label_inhibit_rules(mute_by_label, down)
     path = write_yaml(out_dir / ALERTMANAGER_CONFIG, document, alerting_yaml.name)
     return [path]
 
@@ -384,6 +386,24 @@ def _inhibit_rules(spec: AlertingSpec) -> list[dict[str, Any]]:
             }
         )
     return rules
+
+
+def label_inhibit_rules(
+    mutes: Sequence[tuple[str, str]], down_alerts: Sequence[str]
+) -> list[dict[str, Any]]:
+    """One rule per ``(alert, label)``: while ``alert`` fires, the down alerts carrying the same
+    (non-empty) value of ``label`` are muted; the alert itself pages.  No down alert, no rule."""
+    if not down_alerts:
+        return []
+    down = "|".join(sorted(set(down_alerts)))
+    return [
+        {
+            "source_matchers": [matcher("alertname", alert)],
+            "target_matchers": [matcher("alertname", down, "=~"), matcher(label, "", "!=")],
+            "equal": [label],
+        }
+        for alert, label in mutes
+    ]
 
 
 def dependency_inhibit_rules(

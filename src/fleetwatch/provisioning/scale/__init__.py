@@ -13,7 +13,7 @@ from fleetwatch.config.writers import write_json, write_yaml
 from fleetwatch.inventory import Inventory
 from fleetwatch.inventory.assign import assignment
 from fleetwatch.layout import ARGS_SUFFIX, SCALE_ASSIGNMENT, TARGETS_DIR
-from fleetwatch.provisioning.scale import engines, scrapers
+from fleetwatch.provisioning.scale import alerts, engines, scrapers
 
 
 def write_args(path: Path, args: list[str]) -> Path:
@@ -40,8 +40,11 @@ def assignment_doc(inventory: Inventory, owners: dict[str, str]) -> dict[str, An
     }
 
 
-def write_scale(inventory: Inventory, out: Path) -> list[Path]:
-    """Write ``out`` (the build's ``scale/``); nothing without ``scale:``."""
+def write_scale(
+    inventory: Inventory, out: Path, runbook_url_pattern: str | None = None
+) -> list[Path]:
+    """Write ``out`` (the build's ``scale/``); nothing without ``scale:``.
+    ``runbook_url_pattern``: the content's (rules/config.yaml), for ExporterDown."""
     scale = inventory.scale
     if scale is None:
         return []
@@ -67,6 +70,8 @@ def write_scale(inventory: Inventory, out: Path) -> list[Path]:
                 args = scrapers.vmagent_args(scale, shard, replica, path)
                 written.append(write_args(rdir / f"vmagent{ARGS_SUFFIX}", args))
     rules = out / "rules"
+    exporter_rules = alerts.exporter_rules(interval, runbook_url_pattern)
+    written.append(write_yaml(rules / alerts.RULE_NAME, exporter_rules, source))
     if scale.rules.evaluator == "vmalert":
         written.append(
             write_args(rules / f"vmalert{ARGS_SUFFIX}", engines.vmalert_args(scale, interval))

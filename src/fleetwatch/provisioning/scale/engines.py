@@ -2,7 +2,8 @@
 the Alertmanager cluster.
 
 Rules run once, against the global store, from the same files as the single-Prometheus build
-(``prometheus/rules/*.yml``: the packs and the inventory's own rules, not one copy per shard).
+(``prometheus/rules/*.yml``: the packs and the inventory's own rules, not one copy per shard),
+plus the scale-out's own ``ExporterDown`` (``alerts.RULE_FILE``).
 Every alert sender lists every Alertmanager peer (alerts are not gossiped, only silences and
 notification logs are), never a load balancer.
 """
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit
 
 from fleetwatch.inventory.scale import Scale
 from fleetwatch.layout import ALERTMANAGER, ALERTMANAGER_CONFIG, PROMETHEUS, RULES_DIR
+from fleetwatch.provisioning.scale.alerts import RULE_FILE
 
 #: the rule files, relative to the build folder (where the evaluator runs)
 RULE_GLOB = f"{PROMETHEUS}/{RULES_DIR}/*.yml"
@@ -32,6 +34,7 @@ def vmalert_args(scale: Scale, evaluation_interval: str) -> list[str]:
     storage = scale.storage
     args = [
         f"-rule={RULE_GLOB}",
+        f"-rule={RULE_FILE}",
         f"-datasource.url={storage.query_url}",
         f"-remoteRead.url={storage.query_url}",
         f"-remoteWrite.url={storage.write_url}",
@@ -46,6 +49,7 @@ def thanos_rule_args(scale: Scale) -> list[str]:
     """Thanos Rule against Thanos Query (``--label`` is required; ``replica`` deduplicates)."""
     args = [
         f"--rule-file={RULE_GLOB}",
+        f"--rule-file={RULE_FILE}",
         f"--query={scale.storage.query_url}",
         '--label=replica="rule-a"',
     ]
@@ -55,7 +59,7 @@ def thanos_rule_args(scale: Scale) -> list[str]:
 
 def mimir_ruler(scale: Scale) -> dict[str, Any]:
     """The ruler block of Mimir's config: every peer, comma-separated (rules are uploaded
-    from ``prometheus/rules`` with ``mimirtool rules sync``)."""
+    from ``prometheus/rules`` and ``scale/rules`` with ``mimirtool rules sync``)."""
     return {"ruler": {"alertmanager_url": ",".join(peer_urls(scale))}}
 
 
