@@ -35,6 +35,30 @@ from servers import (  # _descendants: sshd's stop uses it for the same reason
 ENGINES = ("prometheus", "victoria-metrics", "vmalert", ALERTMANAGER)
 
 
+def scale_inventory(
+    hosts: list[str],
+    exporters: dict[str, int],
+    vm: int,
+    peers: list[int],
+    interval: int,
+    defaults: str = "",
+) -> str:
+    """A ``scale:`` inventory on loopback: ``hosts`` through the local module, the exporter
+    replicas ``id -> port``, 2 shards x 2 Prometheus agents into VictoriaMetrics on ``vm``,
+    vmalert, and the Alertmanager ``peers``; ``defaults``: more lines under ``defaults:``."""
+    listed = "".join(f"      - {{name: {h}, address: 127.0.0.1}}\n" for h in hosts)
+    ex = "".join(f"    - {{id: {e}, address: '127.0.0.1:{p}'}}\n" for e, p in exporters.items())
+    return (
+        f"version: 1\ndefaults:\n  scrape_interval: {interval}s\n  modules: [local]\n{defaults}"
+        f"deployments:\n  - name: dc1\n    provider: local\n    hosts:\n{listed}"
+        f"scale:\n  exporters:\n{ex}"
+        "  scraper: {engine: prometheus-agent, shards: 2, replicas: 2}\n"
+        f"  storage: {{kind: victoriametrics, url: 'http://127.0.0.1:{vm}'}}\n"
+        "  rules: {evaluator: vmalert}\n"
+        f"  alertmanager: {{peers: [{', '.join(f'127.0.0.1:{p}' for p in peers)}]}}\n"
+    )
+
+
 def _bindable(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         try:

@@ -25,6 +25,7 @@ import time
 import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -384,3 +385,38 @@ def run_query(prom: Prometheus, expr: str, instant: bool, span: float) -> list[d
     params = {"query": expr, "start": str(end - 200 * step), "end": str(end), "step": str(step)}
     result: list[dict[str, Any]] = prom.api("query_range", params)["result"]
     return result
+
+
+@dataclass(frozen=True)
+class PanelData:
+    """What a dashboard's panel queries returned: how many ran, which came back empty."""
+
+    panels: int
+    queried: int
+    empty: list[str]
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name}: {self.queried - len(self.empty)} of {self.queried} panel queries return data"
+        )
+
+
+def panel_data(prom: Prometheus, dashboard: dict[str, Any], span: float = 3600) -> PanelData:
+    """Every panel query of ``dashboard`` (hidden ones aside) with its template variables
+    resolved as Grafana would, run over ``span`` seconds (instant ones at now)."""
+    from e2e.grafana_sim import Grafana, panels
+
+    grafana = Grafana(prom.query, dashboard)
+    data_panels = [p for p in panels(dashboard.get("panels", [])) if p.get("targets")]
+    empty: list[str] = []
+    queried = 0
+    for panel in data_panels:
+        for target in panel["targets"]:
+            if "expr" not in target or target.get("hide"):
+                continue
+            expr = grafana.substitute(target["expr"])
+            assert "$" not in expr, f"{panel.get('title')!r}: unresolved variable in {expr}"
+            queried += 1
+            if not run_query(prom, expr, bool(target.get("instant")), span):
+                empty.append(f"{panel.get('title')!r} {target['refId']}: {expr}")
+    return PanelData(len(data_panels), queried, empty)

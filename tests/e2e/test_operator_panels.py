@@ -30,8 +30,7 @@ from typing import Any
 import pytest
 import yaml
 
-from e2e.grafana_sim import Grafana, panels
-from e2e.service_stack import run_query
+from e2e.service_stack import panel_data
 from exporters.services.mqtt_fixtures import Mosquitto
 from servers import (
     FleetwatchExporter,
@@ -231,22 +230,10 @@ def test_apps_serve_exactly_their_catalog(stack: Stack, app: str) -> None:
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_every_panel_query_returns_data(stack: Stack, name: str) -> None:
     (path,) = (stack.build / "grafana" / "dashboards").rglob(f"{name}.json")
-    dashboard = json.loads(path.read_text())
-    grafana = Grafana(stack.prom.query, dashboard)
-    empty: list[str] = []
-    queried = 0
-    for panel in panels(dashboard.get("panels", [])):
-        for target in panel.get("targets", []):
-            if "expr" not in target or target.get("hide"):
-                continue
-            expr = grafana.substitute(target["expr"])
-            assert "$" not in expr, f"{panel['title']!r}: unresolved variable in {expr}"
-            queried += 1
-            if not run_query(stack.prom, expr, bool(target.get("instant")), 3600):
-                empty.append(f"{panel['title']!r} {target['refId']}: {expr}")
-    print(f"\n{name}: {queried - len(empty)} of {queried} panel queries return data")
-    assert queried >= DASHBOARDS[name]
-    assert not empty, "panel queries without data:\n" + "\n".join(empty)
+    data = panel_data(stack.prom, json.loads(path.read_text()))
+    print("\n" + data.line(name))
+    assert data.queried >= DASHBOARDS[name]
+    assert not data.empty, "panel queries without data:\n" + "\n".join(data.empty)
 
 
 def _pack_alerts(stack: Stack) -> set[str]:

@@ -31,8 +31,7 @@ from typing import Any
 
 import pytest
 
-from e2e.grafana_sim import Grafana, panels
-from e2e.service_stack import run_query
+from e2e.service_stack import panel_data
 from servers import LoopbackServer, Prometheus, free_port, port_open, require, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -161,22 +160,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.mark.parametrize("name", DASHBOARDS)
 def test_every_panel_query_returns_data(stack: Stack, name: str) -> None:
-    dashboard = stack.dashboard(name)
-    grafana = Grafana(stack.prom.query, dashboard)
-    empty: list[str] = []
-    queried = 0
-    data_panels = [p for p in panels(dashboard.get("panels", [])) if p.get("targets")]
-    for panel in data_panels:
-        for target in panel["targets"]:
-            if "expr" not in target or target.get("hide"):
-                continue
-            expr = grafana.substitute(target["expr"])
-            queried += 1
-            if not run_query(stack.prom, expr, bool(target.get("instant")), 3600):
-                empty.append(f"{panel.get('title')!r} {target['refId']}: {expr}")
-    print(f"\n{name}: {queried - len(empty)} of {queried} panel queries return data")
-    assert queried >= len(data_panels) >= 8, (queried, len(data_panels))
-    assert not empty, "panel queries without data:\n" + "\n".join(empty)
+    data = panel_data(stack.prom, stack.dashboard(name))
+    print("\n" + data.line(name))
+    assert data.queried >= data.panels >= 8, (data.queried, data.panels)
+    assert not data.empty, "panel queries without data:\n" + "\n".join(data.empty)
 
 
 def _firing(prom: Prometheus) -> dict[str, list[dict[str, str]]]:

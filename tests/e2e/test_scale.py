@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from capture import CaptureServer
-from e2e.scale_stack import ENGINES, Topology, peer_ports, run_topology
+from e2e.scale_stack import ENGINES, Topology, peer_ports, run_topology, scale_inventory
 from fleetwatch.build import build
 from fleetwatch.inventory import load_inventory
 from fleetwatch.inventory.assign import assignment
@@ -54,19 +54,8 @@ receivers:
 
 
 def _inventory(exporters: list[int], vm: int, peers: list[int]) -> str:
-    hosts = "".join(f"      - {{name: {h}, address: 127.0.0.1}}\n" for h in HOSTS)
-    ex = "".join(
-        f"    - {{id: ex-{i}, address: '127.0.0.1:{p}'}}\n" for i, p in enumerate(exporters)
-    )
-    return (
-        f"version: 1\ndefaults: {{scrape_interval: {INTERVAL}s, modules: [local]}}\n"
-        f"deployments:\n  - name: dc1\n    provider: local\n    hosts:\n{hosts}"
-        f"scale:\n  exporters:\n{ex}"
-        "  scraper: {engine: prometheus-agent, shards: 2, replicas: 2}\n"
-        f"  storage: {{kind: victoriametrics, url: 'http://127.0.0.1:{vm}'}}\n"
-        "  rules: {evaluator: vmalert}\n"
-        f"  alertmanager: {{peers: [{', '.join(f'127.0.0.1:{p}' for p in peers)}]}}\n"
-    )
+    replicas = {f"ex-{i}": port for i, port in enumerate(exporters)}
+    return scale_inventory(list(HOSTS), replicas, vm, peers, INTERVAL)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from collections.abc import Iterator
 import pytest
 
 from capture import CaptureServer
-from e2e.scale_stack import ENGINES, Topology, peer_ports, run_topology
+from e2e.scale_stack import ENGINES, Topology, peer_ports, run_topology, scale_inventory
 from fleetwatch.build import build
 from fleetwatch.inventory import load_inventory
 from fleetwatch.inventory.assign import assignment
@@ -69,18 +69,8 @@ def _inventory(exporters: dict[str, int], vm: int, peers: list[int]) -> str:
     from fleetwatch.exporters.host.collectors import all_collectors
 
     off = sorted(c.name for c in all_collectors() if c.default and c.name not in COLLECTORS)
-    hosts = "".join(f"      - {{name: {t}, address: 127.0.0.1}}\n" for t in TARGETS)
-    ex = "".join(f"    - {{id: {e}, address: '127.0.0.1:{p}'}}\n" for e, p in exporters.items())
-    return (
-        f"version: 1\ndefaults:\n  scrape_interval: {INTERVAL}s\n  modules: [local]\n"
-        f"  collectors: {{disable: [{', '.join(off)}]}}\n"
-        f"deployments:\n  - name: dc1\n    provider: local\n    hosts:\n{hosts}"
-        f"scale:\n  exporters:\n{ex}"
-        "  scraper: {engine: prometheus-agent, shards: 2, replicas: 2}\n"
-        f"  storage: {{kind: victoriametrics, url: 'http://127.0.0.1:{vm}'}}\n"
-        "  rules: {evaluator: vmalert}\n"
-        f"  alertmanager: {{peers: [{', '.join(f'127.0.0.1:{p}' for p in peers)}]}}\n"
-    )
+    lean = f"  collectors: {{disable: [{', '.join(off)}]}}\n"
+    return scale_inventory(list(TARGETS), exporters, vm, peers, INTERVAL, lean)
 
 
 @pytest.fixture(scope="module")

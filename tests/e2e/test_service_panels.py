@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 
-from e2e.grafana_sim import Grafana, panels
-from e2e.service_stack import ServiceStack, prerequisites, run_query
+from e2e.service_stack import ServiceStack, panel_data, prerequisites
 
 pytestmark = pytest.mark.e2e
 
@@ -75,24 +74,10 @@ def test_every_panel_query_returns_data(stack: ServiceStack, name: str) -> None:
         pytest.skip("no dockerd here (needs root, dockerd, runc, busybox): no docker target")
     path = stack.build / "grafana" / "dashboards" / "services" / f"{name}.json"
     dashboard = json.loads(path.read_text())
-    grafana = Grafana(stack.prom.query, dashboard)
-    span = _span(dashboard)
-    empty: list[str] = []
-    queried = 0
-    data_panels = [p for p in panels(dashboard.get("panels", [])) if p.get("targets")]
-    for panel in data_panels:
-        for target in panel["targets"]:
-            if "expr" not in target or target.get("hide"):
-                continue
-            expr = grafana.substitute(target["expr"])
-            queried += 1
-            if not run_query(stack.prom, expr, bool(target.get("instant")), span):
-                empty.append(f"{panel.get('title')!r} {target['refId']}: {expr}")
-    print(
-        f"\n{name}: {len(data_panels)} panels, {queried - len(empty)}/{queried} queries with data"
-    )
-    assert len(data_panels) >= 10
-    assert not empty, "panel queries without data:\n" + "\n".join(empty)
+    data = panel_data(stack.prom, dashboard, _span(dashboard))
+    print(f"\n{data.line(name)} ({data.panels} panels)")
+    assert data.panels >= 10
+    assert not data.empty, "panel queries without data:\n" + "\n".join(data.empty)
 
 
 def test_every_service_dashboard_is_covered(stack: ServiceStack) -> None:
