@@ -22,13 +22,10 @@ from __future__ import annotations
 import argparse
 import threading
 import time
-import urllib.parse
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
 
 EPOCH = 1_700_000_000.0
@@ -139,38 +136,15 @@ def main() -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(node)
 
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def switch(name: str, on: bool) -> str | None:
+        if name != "halt":
+            return "the only fault is name=halt"
+        (node.halt if on else node.resume)()
+        return None
 
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/metrics":
-                self._answer(404, b"not found\n")
-                return
-            self._answer(200, generate_latest(registry), CONTENT_TYPE_LATEST)
+    from app_server import serve_faults  # run as a script: tests/apps/ is on sys.path
 
-        def _fault(self, on: bool) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            if url.path != "/-/fault" or urllib.parse.parse_qs(url.query).get("name") != ["halt"]:
-                self._answer(400, b"the only fault is name=halt\n")
-                return
-            (node.halt if on else node.resume)()
-            self._answer(200, b"halt on\n" if on else b"halt off\n")
-
-        def do_POST(self) -> None:
-            self._fault(True)
-
-        def do_DELETE(self) -> None:
-            self._fault(False)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    serve_faults(args.port, lambda: generate_latest(registry), switch)
 
 
 if __name__ == "__main__":

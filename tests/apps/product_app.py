@@ -24,9 +24,7 @@ import itertools
 import math
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import (
     CollectorRegistry,
@@ -36,7 +34,6 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
 )
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 TICK = 0.1
 """Seconds between two traffic steps."""
@@ -223,42 +220,20 @@ def main() -> None:
 
     threading.Thread(target=traffic, daemon=True).start()
 
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self, status: int, body: bytes, content_type: str = "text/plain") -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def metrics() -> bytes:
+        with lock:
+            return generate_latest(registry)
 
-        def do_GET(self) -> None:
-            if self.path.split("?")[0] != "/metrics":
-                self._answer(404, b"not found\n")
-                return
-            with lock:
-                body = generate_latest(registry)
-            self._answer(200, body, CONTENT_TYPE_LATEST)
+    def switch(name: str, on: bool) -> str | None:
+        if name not in FAULTS[args.role]:
+            return f"no fault {name!r} for role {args.role}"
+        with lock:
+            (faults.add if on else faults.discard)(name)
+        return None
 
-        def _fault(self, on: bool) -> None:
-            url = urllib.parse.urlsplit(self.path)
-            name = urllib.parse.parse_qs(url.query).get("name", [""])[0]
-            if url.path != "/-/fault" or name not in FAULTS[args.role]:
-                self._answer(400, f"no fault {name!r} for role {args.role}\n".encode())
-                return
-            with lock:
-                (faults.add if on else faults.discard)(name)
-            self._answer(200, f"{name} {'on' if on else 'off'}\n".encode())
+    from app_server import serve_faults  # run as a script: tests/apps/ is on sys.path
 
-        def do_POST(self) -> None:
-            self._fault(True)
-
-        def do_DELETE(self) -> None:
-            self._fault(False)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    ThreadingHTTPServer(("127.0.0.1", args.port), Handler).serve_forever()
+    serve_faults(args.port, metrics, switch)
 
 
 if __name__ == "__main__":
