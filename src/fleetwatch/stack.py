@@ -293,13 +293,19 @@ def wait_for_first_scrapes(prometheus_url: str, timeout: float) -> list[dict[str
     return rows
 
 
+def columns(cells: list[tuple[str, ...]]) -> list[str]:
+    """``cells`` (a header row first) as left-aligned columns two spaces apart."""
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cells[0]))]
+    return ["  ".join(v.ljust(w) for v, w in zip(c, widths, strict=True)).rstrip() for c in cells]
+
+
 def status_table(rows: list[dict[str, str]]) -> str:
     if not rows:
         return "no targets yet"
     header = ("JOB", "INSTANCE", "HEALTH", "LAST ERROR")
-    cells = [header, *[(r["job"], r["instance"], r["health"], r["error"][:60]) for r in rows]]
-    widths = [max(len(c[i]) for c in cells) for i in range(4)]
-    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(4)).rstrip() for c in cells]
+    lines = columns(
+        [header, *[(r["job"], r["instance"], r["health"], r["error"][:60]) for r in rows]]
+    )
     up = sum(r["health"] == "up" for r in rows)
     pending = sum(r["health"] == "unknown" for r in rows)
     waiting = f", {pending} not scraped yet" if pending else ""

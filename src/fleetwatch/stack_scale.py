@@ -282,15 +282,14 @@ def wait_for_store(inventory: Inventory, timeout: float, settle: float) -> list[
 
 def status_table(rows: list[Row], assigned: dict[str, str]) -> str:
     header = ("TARGET", "JOB", "EXPORTER", "SHARD", "UP")
-    cells = [header]
+    cells: list[tuple[str, ...]] = [header]
     for r in rows:
         up = {"1": "up", "": "not in the store yet"}.get(r.up, "down")
         exporter = r.exporter
         if r.target in assigned and r.exporter != assigned[r.target]:
             exporter += f" (assigned {assigned[r.target]})"
         cells.append((r.target, r.job, exporter, r.shard, up))
-    widths = [max(len(c[i]) for c in cells) for i in range(len(header))]
-    lines = ["  ".join(c[i].ljust(widths[i]) for i in range(len(header))).rstrip() for c in cells]
+    lines = stack.columns(cells)
     n_up = sum(r.up == "1" for r in rows)
     missing = sum(r.up == "" for r in rows)
     waiting = f", {missing} not in the store yet" if missing else ""
