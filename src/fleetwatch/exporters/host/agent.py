@@ -312,6 +312,12 @@ while (defined(my $nonce = <STDIN>)) {
 )
 
 
+def _fields(args: tuple[str, ...]) -> tuple[str, ...]:
+    """Arguments as request fields: one holding a tab or newline (the request's separators)
+    is sent empty."""
+    return tuple("" if ("\t" in a or "\n" in a) else a for a in args)
+
+
 def _native_args(key: str, plan: Plan) -> tuple[str, ...]:
     if key == filesystem.CMD:
         # the same host-side prefilter as the awk of the sh snippet (ERE is valid perl)
@@ -319,10 +325,9 @@ def _native_args(key: str, plan: Plan) -> tuple[str, ...]:
             filesystem.host_regex(plan.opts.mount_points_exclude),
             filesystem.host_regex(plan.opts.fs_types_exclude),
         )
-        clean = tuple("" if ("\t" in a or "\n" in a) else a for a in args)
-        return (*clean, f"{plan.opts.mount_timeout:g}")
+        return (*_fields(args), f"{plan.opts.mount_timeout:g}")
     if key == btrfs.CMD:
-        return tuple("" if ("\t" in a or "\n" in a) else a for a in btrfs.native_args(plan.opts))
+        return _fields(btrfs.native_args(plan.opts))
     return ()
 
 
