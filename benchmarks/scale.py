@@ -31,7 +31,7 @@ from fleetwatch.inventory.assign import assignment
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers import free_port, wait_until  # noqa: E402
+from servers import descendants, free_port, wait_until  # noqa: E402
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -46,24 +46,6 @@ def inventory_yaml(targets: int, ports: list[int]) -> str:
         f"  scraper: {{engine: prometheus-agent, shards: {len(ports)}, replicas: 2}}\n"
         "  storage: {kind: victoriametrics, url: 'http://127.0.0.1:8428'}\n"
     )
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every live descendant (the sessions are ``sh -c`` and the perl loop under it)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-    out, todo = [], [pid]
-    while todo:
-        for child in parents.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
 
 
 def cpu_seconds(pid: int, reaped: bool = False) -> float:
@@ -95,7 +77,7 @@ class Usage:
 
 
 def usage(pid: int) -> Usage:
-    kids = _descendants(pid)
+    kids = descendants(pid)  # the sessions: `sh -c` and the perl loop under it
     return Usage(
         cpu_seconds(pid),
         # ended sessions count in their parent's children time: live + reaped

@@ -387,7 +387,7 @@ class Server:
         return f"<{type(self).__name__} {self.name} {state}>"
 
 
-def _descendants(root: int) -> list[int]:
+def descendants(root: int) -> list[int]:
     """PIDs of every live descendant of ``root`` (read from /proc)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -566,7 +566,7 @@ class Sshd(LoopbackServer):
         sshd's session children call setsid(), so the process group does not reach them; a
         plain ``systemctl stop ssh`` would leave them (and pooled connections) alive.
         """
-        sessions = _descendants(self.pid) if self.alive and self.pid else []
+        sessions = descendants(self.pid) if self.alive and self.pid else []
         code = super().stop(grace)
         for pid in sessions:
             with contextlib.suppress(ProcessLookupError):

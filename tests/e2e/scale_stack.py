@@ -23,10 +23,10 @@ from typing import Any
 
 from capture import CaptureServer
 from fleetwatch.inventory import Inventory
-from servers import (  # _descendants: sshd's stop uses it for the same reason
+from servers import (  # descendants: sshd's stop uses it for the same reason
     ALERTMANAGER,
     LoopbackServer,
-    _descendants,
+    descendants,
     free_port,
     http_get,
     require,
@@ -111,7 +111,7 @@ class Engine(LoopbackServer):
 
     def stop(self, grace: float = 5.0) -> int | None:
         # the exporter's local sessions run in sessions of their own: not in its group
-        children = _descendants(self.pid) if self.alive and self.pid else []
+        children = descendants(self.pid) if self.alive and self.pid else []
         code = super().stop(grace)
         for pid in children:
             with contextlib.suppress(ProcessLookupError):
