@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from commands import fleetwatch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -19,11 +22,7 @@ GOOD_PANEL = """
 """
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = functools.partial(fleetwatch, timeout=120)
 
 
 def _content(tmp_path: Path, dashboard: str) -> Path:

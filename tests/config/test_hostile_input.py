@@ -4,12 +4,12 @@ a hang or a traceback. The pytest timeouts are hang guards, not speed goals."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+import functools
 from pathlib import Path
 
 import pytest
 
+from commands import fleetwatch
 from fleetwatch.config.inputs import MAX_BYTES, load_json, read_input
 from fleetwatch.config.yamlpos import MAX_DEPTH, YamlLimitError, load_data, load_yaml
 from fleetwatch.errors import ConfigError
@@ -68,11 +68,7 @@ def test_text_checks_name_line_and_column(tmp_path: Path) -> None:
         load_json("[" * 200_000 + "]" * 200_000, "deep.json")
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = functools.partial(fleetwatch, timeout=120)
 
 
 @pytest.mark.timeout(300)

@@ -7,13 +7,12 @@ and validates with 0 errors."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from commands import fleetwatch
 from servers import (
     AlertmanagerServer,
     DemoApp,
@@ -29,11 +28,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = fleetwatch
 
 
 def _fleet(tmp_path: Path, prom_port: int, am: str, node: str, apps: dict[str, str]) -> str:

@@ -5,15 +5,16 @@ the local inbox that `fleetwatch notifications` lists."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from alerting import post_alert
+from commands import fleetwatch
 from e2e.local_stack import free_stack_ports, stack_section
 from servers import require, wait_until
 
@@ -22,11 +23,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = functools.partial(fleetwatch, timeout=180)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from commands import fleetwatch
 from fixture_paths import FIXTURES
 from servers import DemoApp, NodeExporter, Sshd, free_port, http_get, require, wait_until
 from service_servers import RedisServer
@@ -43,11 +43,7 @@ class Stack:
     work: Path
 
 
-def _fleetwatch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fleetwatch = fleetwatch
 
 
 def _query(prom: str, expr: str) -> list[dict[str, Any]]:

@@ -9,10 +9,9 @@ rule form and the same per-host threshold series as the built-in pack, with shor
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from capture import CaptureServer, Request
+from commands import fleetwatch
 from e2e.local_stack import free_stack_ports, stack_section
 from servers import Sshd, require, wait_until
 
@@ -82,11 +82,7 @@ defaults:
 """
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=180, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = functools.partial(fleetwatch, timeout=180)
 
 
 class Stack:

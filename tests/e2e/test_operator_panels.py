@@ -19,7 +19,6 @@ the pack hold the 10m).  Every wait is bounded (servers.wait_until / Prometheus.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
+from commands import fleetwatch
 from e2e.service_stack import panel_data
 from exporters.services.mqtt_fixtures import Mosquitto
 from servers import (
@@ -122,11 +122,7 @@ def inventory(ports: dict[str, int], servers: dict[str, LoopbackServer]) -> str:
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = fleetwatch
 
 
 def _shorten_for(rule_file: Path, alerts: dict[str, str]) -> None:

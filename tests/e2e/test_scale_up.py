@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
-import sys
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from commands import fleetwatch
 from fleetwatch.inventory import load_inventory
 from fleetwatch.inventory.assign import assignment
 from servers import free_port, http_get, port_open, require, wait_until
@@ -30,11 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HOSTS = [f"node-{i:02d}" for i in range(6)]
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = fleetwatch
 
 
 def _ports() -> dict[str, Any]:

@@ -4,6 +4,7 @@ every target up, and nobody without the password gets an answer."""
 
 from __future__ import annotations
 
+import functools
 import json
 import ssl
 import subprocess
@@ -15,17 +16,14 @@ from pathlib import Path
 import bcrypt
 import pytest
 
+from commands import fleetwatch
 from servers import Prometheus, free_port, require, wait_until
 from service_servers import self_signed_cert
 
 pytestmark = pytest.mark.e2e
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = functools.partial(fleetwatch, timeout=120)
 
 
 def test_prometheus_scrapes_the_exporter_over_https_with_basic_auth(tmp_path: Path) -> None:

@@ -8,11 +8,10 @@ overview's GPU row must return data too.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
-import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from commands import fleetwatch
 from e2e.grafana_sim import Grafana, panels
 from servers import Sshd, free_port, http_get, require, wait_until
 
@@ -91,18 +91,7 @@ done
 """
 
 
-def _fleetwatch(
-    *args: str, cwd: Path, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        stdin=subprocess.DEVNULL,
-        env=env,
-    )
+_fleetwatch = functools.partial(fleetwatch, timeout=180)
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from commands import fleetwatch
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "examples" / "product"
@@ -474,11 +475,7 @@ def case_tests(names: set[str], alerts: dict[str, dict[str, Any]]) -> list[dict[
     return tests
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = fleetwatch
 
 
 def _promtool(*files: Path) -> subprocess.CompletedProcess[str]:

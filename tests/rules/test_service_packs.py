@@ -11,7 +11,6 @@ import dataclasses
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
+from commands import fleetwatch
 from fleetwatch.rules.model import Alert, Threshold
 from fleetwatch.rules.pipeline import load
 from fleetwatch.rules.threshold import alert_expr
@@ -221,11 +221,7 @@ def silent_tests(names: set[str]) -> list[dict[str, Any]]:
 # --------------------------------------------------------------------------------------------
 
 
-def _fw(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "fleetwatch", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+_fw = fleetwatch
 
 
 def _promtool(*files: Path) -> subprocess.CompletedProcess[str]:
