@@ -853,18 +853,26 @@ class AlertmanagerServer(LoopbackServer):
         ]
 
 
-class DemoApp(LoopbackServer):
+class StandInApp(LoopbackServer):
+    """A stand-in program of tests/apps/ (for a user's own application) on a free port:
+    ``python SCRIPT --port PORT ARGS``; ready once it accepts connections."""
+
+    def __init__(self, script: str, *args: str, name: str | None = None) -> None:
+        super().__init__(name or script.removesuffix(".py"))
+        self.script = Path(__file__).resolve().parent / "apps" / script
+        self.args = list(args)
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(self.script), "--port", str(self.port), *self.args]
+
+    def is_ready(self) -> bool:
+        return port_open(self.host, self.port)
+
+
+class DemoApp(StandInApp):
     """tests/apps/demo_app.py (a user's prometheus_client application) on a free port."""
 
     name = "demo-app"
 
     def __init__(self, *args: str, name: str = "demo-app") -> None:
-        super().__init__(name)
-        self.args = list(args)
-
-    def command(self) -> list[str]:
-        demo = Path(__file__).resolve().parent / "apps" / "demo_app.py"
-        return [sys.executable, str(demo), "--port", str(self.port), *self.args]
-
-    def is_ready(self) -> bool:
-        return port_open(self.host, self.port)
+        super().__init__("demo_app.py", *args, name=name)

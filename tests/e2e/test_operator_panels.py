@@ -19,7 +19,6 @@ the pack hold the 10m).  Every wait is bounded (servers.wait_until / Prometheus.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,9 +35,9 @@ from servers import (
     FleetwatchExporter,
     LoopbackServer,
     Prometheus,
+    StandInApp,
     free_port,
     http_get,
-    port_open,
     require,
 )
 from service_servers import PG_BIN, Postgres
@@ -47,7 +46,6 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "product"
-APPS = ROOT / "tests" / "apps"
 PRODUCT_CATALOG = ROOT / "exporters" / "catalogs" / "product.yaml"
 DASHBOARDS = {"operator": 20, "http-service": 14}
 """The dashboards of this test and the fewest panel queries each must have."""
@@ -65,18 +63,8 @@ ALERT_TIMEOUT = 150.0
 shared machine."""
 
 
-class App(LoopbackServer):
-    """One of tests/apps/*_app.py on a free loopback port."""
-
-    def __init__(self, script: str) -> None:
-        super().__init__(script.removesuffix(".py"))
-        self.script = APPS / script
-
-    def command(self) -> list[str]:
-        return [sys.executable, str(self.script), "--port", str(self.port)]
-
-    def is_ready(self) -> bool:
-        return port_open(self.host, self.port)
+class App(StandInApp):
+    """One of tests/apps/*_app.py on a free loopback port, its mode switched over HTTP."""
 
     def mode(self, mode: str) -> None:
         status, body = http_get(f"{self.url}/mode/{mode}")

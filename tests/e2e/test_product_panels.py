@@ -32,12 +32,18 @@ from typing import Any
 import pytest
 
 from e2e.service_stack import panel_data
-from servers import LoopbackServer, Prometheus, free_port, port_open, require, wait_until
+from servers import (
+    LoopbackServer,
+    Prometheus,
+    StandInApp,
+    free_port,
+    require,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ROOT / "tests" / "apps"
 CONTENT = ROOT / "examples" / "product"
 CHAIN_ID = "product-e2e-1"
 ROLES = {"product-api": "api", "provider-1": "provider", "inference": "inference"}
@@ -65,18 +71,11 @@ LIVE_ALERTS = {
 }
 
 
-class App(LoopbackServer):
-    """One stand-in program of tests/apps on a free loopback port."""
+class App(StandInApp):
+    """One stand-in program of tests/apps on a free loopback port, with faults to switch on."""
 
     def __init__(self, name: str, script: str, *args: str) -> None:
-        super().__init__(name)
-        self.argv = [sys.executable, str(APPS / script), "--port", str(self.port), *args]
-
-    def command(self) -> list[str]:
-        return self.argv
-
-    def is_ready(self) -> bool:
-        return port_open(self.host, self.port)
+        super().__init__(script, *args, name=name)
 
     def fault(self, name: str) -> None:
         req = urllib.request.Request(f"{self.url}/-/fault?name={name}", method="POST")
