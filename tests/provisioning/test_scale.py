@@ -248,3 +248,45 @@ def test_a_prometheus_sender_lists_every_peer(scaled: tuple[Inventory, Path]) ->
     assert config["alerting"]["alertmanagers"] == [
         {"static_configs": [{"targets": ["127.0.0.1:19093", "127.0.0.1:19095"]}]}
     ]
+
+
+def test_apps_and_node_exporter_hosts_scraped_once_by_one_shard(tmp_path: Path) -> None:
+    """What Prometheus scrapes itself has no exporter: each app and node_exporter host is in
+    exactly one shard's config (both replicas), with the single-Prometheus build's job."""
+    direct = (
+        "    apps:\n"
+        + "".join(f"      - {{name: app-{i}, url: 'http://127.0.0.1:{9100 + i}/metrics'}}\n"
+                  for i in range(8))
+        + "  - name: dc2\n    provider: local\n    hosts:\n"
+        + "".join(f"      - {{name: node-{i}, address: 127.0.0.1, node_exporter: {9200 + i}}}\n"
+                  for i in range(8))
+    )  # fmt: skip
+    text = scale_yaml(hosts=4, exporters=2, shards=2, replicas=2)
+    text = text.replace("scale:\n", direct + "scale:\n", 1)
+    inv = inventory_from_text(text, "f.yaml")
+    out = tmp_path / "build"
+    build(inv, ROOT, out)
+    single = {
+        j["job_name"]: j for j in _yaml(out / "prometheus" / "prometheus.yml")["scrape_configs"]
+    }
+    seen: dict[str, int] = {}
+    where: dict[str, int] = {}
+    for shard in range(2):
+        a = _yaml(layout.replica_dir(out, shard, 0) / "prometheus.yml")["scrape_configs"]
+        b = _yaml(layout.replica_dir(out, shard, 1) / "prometheus.yml")["scrape_configs"]
+        assert a == b
+        for job in a:
+            if not job["job_name"].startswith(("app_", "node_")):
+                continue
+            want = single[job["job_name"]]
+            assert {k: v for k, v in job.items() if k != "static_configs"} == {
+                k: v for k, v in want.items() if k != "static_configs"
+            }
+            for sc in job["static_configs"]:
+                assert sc in want["static_configs"]
+                name = sc["labels"]["instance"]
+                seen[name] = seen.get(name, 0) + 1
+                where[name] = shard
+    names = {f"app-{i}" for i in range(8)} | {f"node-{i}" for i in range(8)}
+    assert seen == dict.fromkeys(names, 1)
+    assert set(where.values()) == {0, 1}  # spread over the shards, not all on one

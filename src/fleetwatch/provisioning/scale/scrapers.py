@@ -5,6 +5,10 @@ each file_sd entry's ``__address__`` is its exporter replica's address and ``__p
 the target, so neither Prometheus' ``hashmod`` (md5) nor vmagent's membership hashing (xxhash
 over every label: a label change would move a target) decides anything.  Replicas of a shard
 differ only in their replica label.
+
+What Prometheus scrapes itself (apps, hosts with their own node_exporter) has no exporter: each
+such target goes to one shard by rendezvous hashing of its name over the shards, with the jobs
+and labels of the single-Prometheus build.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from collections import defaultdict
 from typing import Any
 
 from fleetwatch.inventory import Inventory
+from fleetwatch.inventory.assign import owner
 from fleetwatch.inventory.scale import EXPORTER_LABEL, Scale
 from fleetwatch.layout import TARGETS_DIR
 from fleetwatch.provisioning.prometheus import (
     Target,
+    app_job,
     exporter_access,
     jobs,
+    node_jobs,
     probe_job,
     target_labels,
 )
@@ -94,7 +101,28 @@ def scrape_configs(
     for name, targets in shard_jobs.items():
         # file_sd relative to the config's own folder (shard-<n>/replica-<m>/)
         configs.append(probe_job(name, targets, access, f"../{TARGETS_DIR}/{name}.json"))
-    return configs
+    return configs + direct_jobs(inventory, scale, shard)
+
+
+def direct_shard(name: str, scale: Scale) -> int:
+    """The shard that scrapes ``name`` itself (an app, a host's own node_exporter)."""
+    return int(owner(name, [str(s) for s in range(scale.scraper.shards)]))
+
+
+def direct_jobs(inventory: Inventory, scale: Scale, shard: int) -> list[dict[str, Any]]:
+    """The single-Prometheus build's app and node_exporter jobs, each with the targets of
+    ``shard`` only (a job left with none is left out)."""
+    out = []
+    for job in node_jobs(inventory):
+        mine = [
+            sc
+            for sc in job["static_configs"]
+            if direct_shard(sc["labels"]["instance"], scale) == shard
+        ]
+        if mine:
+            out.append({**job, "static_configs": mine})
+    out += [app_job(a) for a in inventory.apps() if direct_shard(a.name, scale) == shard]
+    return out
 
 
 def remote_write(scale: Scale) -> dict[str, Any]:
