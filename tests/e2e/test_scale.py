@@ -176,3 +176,35 @@ def test_vmalert_fires_once_both_peers_one_notification(topology: Topology) -> N
     assert [a["labels"]["alertname"] for a in hooks[0].body["alerts"]] == ["ScaleE2E"]
     alerts = topology.query('ALERTS{alertname="ScaleE2E"}')
     assert len(alerts) == 1  # evaluated once: one series of its state in the store
+
+
+def test_a_shard_with_every_replica_down_pages_once(topology: Topology) -> None:
+    """Both Prometheus agents of shard 0 down (one may be already): its targets' series stop,
+    so no ``up == 0`` is left to fire on; ``ScraperShardDown`` for shard 0 does, and only it."""
+    capture = topology.capture
+    assert capture is not None
+    before = len(capture.received("/hook"))
+    for replica in (0, 1):
+        topology.agents[0, replica].stop()
+    killed = time.time()
+    peer = topology.peers[0]
+
+    # VictoriaMetrics shows samples 30 s late, then 30 s without any, then the rule's 1m wait
+    def firing() -> bool:
+        return any(
+            a["status"]["state"] == "active" for a in topology.peer_alerts(peer, "ScraperShardDown")
+        )
+
+    wait_until(firing, 240, "ScraperShardDown at an Alertmanager peer", interval=1)
+    print(f"\nboth agents of shard-0 killed -> ScraperShardDown {time.time() - killed:.0f} s")
+    (alert,) = topology.peer_alerts(peer, "ScraperShardDown")
+    assert alert["labels"]["shard"] == "shard-0"
+    assert alert["labels"]["severity"] == "critical"
+    wait_until(lambda: len(capture.received("/hook")) > before, 30, "its notification")
+    settle = time.time() + 8  # past the second peer's turn (3 s)
+    wait_until(lambda: time.time() > settle, 15, "the second peer's turn to pass")
+    hooks = capture.received("/hook")[before:]
+    assert len(hooks) == 1, [h.body for h in hooks]
+    assert [a["labels"]["alertname"] for a in hooks[0].body["alerts"]] == ["ScraperShardDown"]
+    # shard 1 kept writing: its rule stays quiet
+    assert topology.query('up{shard="shard-1"}') != []

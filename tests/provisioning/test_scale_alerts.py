@@ -1,4 +1,5 @@
-"""The scale-out's failure alerts: ``ExporterDown`` (run by promtool) and its inhibit rule."""
+"""The scale-out's failure alerts: ``ExporterDown`` and ``ScraperShardDown`` (run by promtool),
+and the inhibit rule."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def _yaml(path: Path) -> Any:
 
 def test_rule_file_waits_three_scrapes_and_pages(built: Path) -> None:
     doc = _yaml(built / alerts.RULE_FILE)
-    (rule,) = doc["groups"][0]["rules"]
+    rule, *shards = doc["groups"][0]["rules"]
+    assert [r["alert"] for r in shards] == ["ScraperShardDown"] * 2  # 2 shards, 3 exporters
     assert rule["alert"] == "ExporterDown"
     assert rule["for"] == "45s"  # 3 x the default 15 s interval: well before HostDown's 5m
     assert rule["labels"] == {"severity": "critical"}
@@ -69,7 +71,7 @@ def _up(job: str, exporter: str, instance: str, values: str) -> dict[str, str]:
 
 
 def _fires(exporter: str) -> dict[str, Any]:
-    rule = alerts.exporter_rules("15s", "https://r/{alertname}")["groups"][0]["rules"][0]
+    rule = alerts.exporter_down_rule("15s", "https://r/{alertname}")
     annotations = dict(rule["annotations"])
     annotations["description"] = annotations["description"].replace(
         "{{ $labels.exporter }}", exporter
@@ -138,3 +140,76 @@ def test_whole_fleet_failing_is_not_blamed_on_its_exporters(built: Path) -> None
     cases = [{"eval_time": "5m", "alertname": "ExporterDown", "exp_alerts": []}]
     run = _promtool(built, _test_file(series, cases), "fleet.test.yml")
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _shard_rules(text: str, out: Path) -> list[dict[str, Any]]:
+    build(inventory_from_text(text, "f.yaml"), ROOT, out)
+    rules = _yaml(out / alerts.RULE_FILE)["groups"][0]["rules"]
+    return [r for r in rules if r["alert"] == "ScraperShardDown"]
+
+
+def test_one_shard_rule_per_shard(tmp_path: Path) -> None:
+    rules = _shard_rules(scale_yaml(hosts=6, exporters=3, shards=3), tmp_path / "a")
+    assert [r["expr"] for r in rules] == [
+        f'absent_over_time(up{{shard="shard-{i}"}}[45s])' for i in range(3)
+    ]
+    assert {r["for"] for r in rules} == {"60s"}  # a fresh store's 30 s of hidden samples
+    assert rules[0]["labels"] == {"severity": "critical"}
+    assert rules[0]["annotations"]["runbook_url"].endswith("/ScraperShardDown")
+    # at a 1m interval, 3 missed scrapes are the wait
+    slow = _shard_rules(
+        scale_yaml(exporters=2).replace("defaults:\n", "defaults:\n  scrape_interval: 1m\n"),
+        tmp_path / "b",
+    )
+    assert [(r["expr"][-7:-1], r["for"]) for r in slow] == [("[180s]", "180s")] * 2
+
+
+def test_mimir_shards_are_its_ha_clusters(tmp_path: Path) -> None:
+    storage = "kind: mimir\n    url: http://mimir:8080"
+    rules = _shard_rules(scale_yaml(hosts=4, exporters=2, storage=storage), tmp_path)
+    assert [r["expr"] for r in rules] == [
+        f'absent_over_time(up{{cluster="shard-{i}"}}[45s])' for i in range(2)
+    ]
+    assert "$labels.cluster" in rules[0]["annotations"]["description"]
+
+
+def _shard_fires(shard: str) -> dict[str, Any]:
+    rule = alerts.shard_down_rule("shard", shard, "15s", "https://r/{alertname}")
+    annotations = dict(rule["annotations"])
+    annotations["description"] = annotations["description"].replace("{{ $labels.shard }}", shard)
+    annotations["runbook_url"] = "https://runbooks.example.com/alerts/ScraperShardDown"
+    return {"exp_labels": {"severity": "critical", "shard": shard}, "exp_annotations": annotations}
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_shard_down_when_its_samples_stop_not_at_a_late_start(built: Path) -> None:
+    def up(shard: str, instance: str, values: str) -> dict[str, str]:
+        return {"series": f'up{{shard="{shard}", instance="{instance}"}}', "values": values}
+
+    # 15 s steps: shard-0 writes throughout, its first 30 s invisible (a fresh store); shard-1
+    # writes until 2m (its last sample, some of them failed scrapes), then nothing
+    series = [
+        up("shard-0", "host-a", "_x2 1x30"),
+        up("shard-1", "host-b", "1x4 0x3"),
+        up("shard-1", "host-c", "1x8"),
+    ]
+    cases = [
+        {"eval_time": "1m", "alertname": "ScraperShardDown", "exp_alerts": []},
+        # absent from 3m (2m is 45 s back), pending through 1m: fires at 4m, not before
+        {"eval_time": "3m45s", "alertname": "ScraperShardDown", "exp_alerts": []},
+        {
+            "eval_time": "4m",
+            "alertname": "ScraperShardDown",
+            "exp_alerts": [_shard_fires("shard-1")],
+        },
+        {
+            "eval_time": "7m",
+            "alertname": "ScraperShardDown",
+            "exp_alerts": [_shard_fires("shard-1")],
+        },
+    ]
+    run = _promtool(built, _test_file(series, cases), "shard.test.yml")
+    assert run.returncode == 0, run.stdout + run.stderr
+    early = [{**cases[1], "exp_alerts": [_shard_fires("shard-1")]}]
+    run = _promtool(built, _test_file(series, early), "shard-early.test.yml")
+    assert run.returncode != 0 and "ScraperShardDown" in run.stdout + run.stderr

@@ -70,8 +70,11 @@ def write_scale(
                 args = scrapers.vmagent_args(scale, shard, replica, path)
                 written.append(write_args(rdir / f"vmagent{ARGS_SUFFIX}", args))
     rules = out / "rules"
-    exporter_rules = alerts.exporter_rules(interval, runbook_url_pattern)
-    written.append(write_yaml(rules / alerts.RULE_NAME, exporter_rules, source))
+    shards = [scrapers.shard_name(s) for s in range(scale.scraper.shards)]
+    scale_rules = alerts.scale_rules(
+        interval, scale.storage.shard_label, shards, runbook_url_pattern
+    )
+    written.append(write_yaml(rules / alerts.RULE_NAME, scale_rules, source))
     if scale.rules.evaluator == "vmalert":
         written.append(
             write_args(rules / f"vmalert{ARGS_SUFFIX}", engines.vmalert_args(scale, interval))
